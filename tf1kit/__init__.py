@@ -1,0 +1,29 @@
+"""tf1kit: TensorFlow 1.x modeling code on TensorFlow 2 and Keras 3.
+
+    import tf1kit
+    tf1kit.install()   # tf.compat.v1.layers and the model-mapping shim resolve again
+
+The public API is what this module exports; everything else is internal.
+"""
+
+from tf1kit._versions import check_versions as _check_versions
+
+_check_versions()
+
+from tf1kit import layers  # noqa: E402
+from tf1kit.checkpoint import load_tf1_checkpoint  # noqa: E402
+from tf1kit.compat import install, uninstall  # noqa: E402
+from tf1kit.decorator import get_or_create_layer, track_tf1_style_variables  # noqa: E402
+from tf1kit.testing import DeterministicRandomTestTool  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DeterministicRandomTestTool",
+    "get_or_create_layer",
+    "install",
+    "layers",
+    "load_tf1_checkpoint",
+    "track_tf1_style_variables",
+    "uninstall",
+]

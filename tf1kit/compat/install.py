@@ -1,0 +1,55 @@
+"""`install()` / `uninstall()`: bring back the TF1 names Keras 3 removed.
+
+After `install()`, code written for the official shim runs unchanged:
+`tf.compat.v1.keras.utils.track_tf1_style_variables`, `.get_or_create_layer`,
+`.DeterministicRandomTestTool` and `tf.compat.v1.layers` resolve to tf1kit.
+Only those names are touched, and `uninstall()` restores what was there.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import tensorflow as tf
+
+_MISSING = object()
+_lock = threading.Lock()
+_saved: list[tuple[object, str, object]] = []
+
+
+def _targets():
+    import tf1kit
+    from tf1kit import layers
+
+    utils = tf.compat.v1.keras.utils
+    return [
+        (utils, "track_tf1_style_variables", tf1kit.track_tf1_style_variables),
+        (utils, "get_or_create_layer", tf1kit.get_or_create_layer),
+        (utils, "DeterministicRandomTestTool", tf1kit.DeterministicRandomTestTool),
+        (tf.compat.v1, "layers", layers),
+    ]
+
+
+def is_installed() -> bool:
+    return bool(_saved)
+
+
+def install() -> None:
+    """Makes the TF1 shim names resolve to tf1kit. Safe to call twice."""
+    with _lock:
+        if _saved:
+            return
+        for owner, name, replacement in _targets():
+            _saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
+            setattr(owner, name, replacement)
+
+
+def uninstall() -> None:
+    """Puts back exactly what install() replaced."""
+    with _lock:
+        while _saved:
+            owner, name, original = _saved.pop()
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)

@@ -1,0 +1,169 @@
+"""`track_tf1_style_variables`: run TF1 forward-pass code inside Keras 3.
+
+Each decorated object (a Keras layer, model or `tf.Module`) owns one
+`VariableStore`. While a decorated method runs, that store answers every
+`tf.compat.v1.get_variable`, so variables are created on the first call and
+reused afterwards, and each new variable becomes a tracked weight of the owner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import threading
+
+import keras
+import tensorflow as tf
+from tensorflow.python.ops import variable_scope as tf_variable_scope
+
+from tf1kit.store import VariableStore
+
+_STORE_ATTRIBUTE = "_tf1kit_store"
+_active = threading.local()
+
+
+def track_tf1_style_variables(method):
+    """Decorates a method of a Keras layer/model or `tf.Module` (see README)."""
+    if isinstance(method, (staticmethod, classmethod)) or not callable(method):
+        raise TypeError(
+            "track_tf1_style_variables decorates instance methods of a "
+            "keras.layers.Layer, keras.Model or tf.Module; got "
+            f"{method!r}.")
+    if not _takes_self(method):
+        raise TypeError(
+            f"track_tf1_style_variables: {method.__qualname__} takes no `self`; "
+            "decorate a method of a keras.layers.Layer, keras.Model or tf.Module.")
+
+    @functools.wraps(method)
+    def tracked(self, *args, **kwargs):
+        store = store_of(self, method)
+        with store_scope(store):
+            return method(self, *args, **kwargs)
+
+    tracked._tf1kit_tracked = True
+    return tracked
+
+
+def store_of(owner, method=None) -> VariableStore:
+    """The store of a decorated owner, created on first use."""
+    store = owner.__dict__.get(_STORE_ATTRIBUTE) if hasattr(owner, "__dict__") else None
+    if store is not None:
+        return store
+    if not isinstance(owner, tf.Module) and not isinstance(owner, keras.layers.Layer):
+        where = f" {method.__qualname__}" if method is not None else ""
+        raise TypeError(
+            f"track_tf1_style_variables:{where} was called with "
+            f"{type(owner).__name__!r} as `self`; the decorated method must belong "
+            "to a subclass of keras.layers.Layer, keras.Model or tf.Module.")
+    store = VariableStore()
+    if isinstance(owner, keras.layers.Layer):
+        # Keras tracks each variable itself; keep the store out of its trackers.
+        object.__setattr__(owner, _STORE_ATTRIBUTE, store)
+        store.on_variable_created = functools.partial(_track_in_layer, owner, "variable")
+        store.on_layer_created = functools.partial(_track_in_layer, owner, "layer")
+    else:
+        # tf.Module finds variables by walking attributes: track the store.
+        setattr(owner, _STORE_ATTRIBUTE, store)
+        _give_module_regularization_losses(type(owner))
+    return store
+
+
+def find_store(owner) -> VariableStore | None:
+    """The store of `owner` if it has run a decorated method, else None."""
+    return getattr(owner, "__dict__", {}).get(_STORE_ATTRIBUTE)
+
+
+@contextlib.contextmanager
+def store_scope(store: VariableStore):
+    """Makes `store` answer get_variable; keeps names stable across calls."""
+    depth = getattr(_active, "depth", 0)
+    counts = None
+    if depth == 0:
+        # TF1 built the forward pass once; a shim runs it on every call. Starting
+        # each outermost call from the same scope counters gives `dense`, not
+        # `dense_2`, on the second call (the official shim leaks new variables).
+        counts = dict(tf_variable_scope.get_variable_scope_store().variable_scopes_count)
+    store.begin_call()
+    _active.depth = depth + 1
+    try:
+        with tf_variable_scope.with_variable_store(store):
+            yield store
+    finally:
+        _active.depth = depth
+        if counts is not None:
+            scope_store = tf_variable_scope.get_variable_scope_store()
+            scope_store.variable_scopes_count.clear()
+            scope_store.variable_scopes_count.update(counts)
+
+
+def get_or_create_layer(name: str, create_layer_method):
+    """Creates a nested Keras layer/model once per scope and reuses it after."""
+    store = tf_variable_scope._get_default_variable_store()
+    if not isinstance(store, VariableStore):
+        if not tf.compat.v1.executing_eagerly_outside_functions():
+            return create_layer_method()  # TF1 graph: no tracking, as in TF1
+        raise ValueError(
+            f"get_or_create_layer({name!r}) was called outside a method decorated "
+            "with track_tf1_style_variables.")
+    scope_name = tf.compat.v1.get_variable_scope().name
+    key = f"{scope_name}/{name}" if scope_name else name
+    if key not in store._layers:
+        from tf1kit.store.variable import outside_stateless_scope
+
+        with tf.init_scope(), outside_stateless_scope():
+            layer = create_layer_method()
+        store._layers[key] = layer
+        if store.on_layer_created is not None:
+            store.on_layer_created(layer)
+    return store._layers[key]
+
+
+def _track_in_layer(layer, kind, value):
+    """Adds state to a Keras layer even after Keras locked it at build time."""
+    tracker = layer._tracker
+    was_locked = tracker.locked
+    tracker.unlock()
+    try:
+        if kind == "variable":
+            layer._track_variable(value)
+        elif isinstance(value, keras.layers.Layer):
+            tracker.add_to_store("layers", value)
+    finally:
+        if was_locked:
+            tracker.lock()
+
+
+def _module_regularization_losses(module):
+    """Live regularization losses of the TF1-style variables of a tf.Module.
+
+    Includes nested decorated modules and layers from get_or_create_layer.
+    """
+    losses = []
+    for store in _stores_below(module):
+        losses.extend(store.regularization_losses())
+    return losses
+
+
+def _stores_below(module):
+    seen = set()
+    for candidate in [module, *module._flatten(predicate=lambda m: isinstance(m, tf.Module))]:
+        store = find_store(candidate)
+        if store is not None and id(store) not in seen:
+            seen.add(id(store))
+            yield store
+
+
+def _give_module_regularization_losses(cls):
+    if "regularization_losses" not in dir(cls):
+        cls.regularization_losses = property(_module_regularization_losses)
+
+
+def _takes_self(method) -> bool:
+    try:
+        parameters = list(inspect.signature(method).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    return bool(parameters) and parameters[0].kind in (
+        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.VAR_POSITIONAL)

@@ -1,0 +1,65 @@
+"""A Keras 3 variable that answers to its TF1 name.
+
+Keras 3 forbids `/` in variable names, but TF1 code, checkpoints and the
+migration guide all speak `model/conv2d/kernel:0`. The Keras name stays the
+last path component (`kernel`), `path` becomes the TF1 path and `name` reports
+the full TF1 name, so both worlds see what they expect.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import tensorflow as tf
+import keras
+from keras.src.backend.common import global_state
+
+
+class TF1Variable(keras.Variable):
+    """A `keras.Variable` created by `get_variable`, named the TF1 way."""
+
+    def __init__(self, tf1_name: str, **kwargs):
+        self._tf1_name = tf1_name
+        super().__init__(name=tf1_name.rsplit("/", 1)[-1], **kwargs)
+        self._path = tf1_name
+
+    @property
+    def name(self):
+        return f"{self._tf1_name}:0"
+
+    @property
+    def tf1_name(self) -> str:
+        """The name TF1 gave this variable, without the `:0` suffix."""
+        return self._tf1_name
+
+    def _initialize(self, value):
+        # The backing tf.Variable carries the full TF1 name too, so that
+        # anything reading `v.value.name` (SavedModel, TF tooling) agrees.
+        self._value = tf.Variable(
+            value,
+            dtype=self._dtype,
+            trainable=self.trainable,
+            name=self._tf1_name,
+            aggregation=self._map_aggregation(self.aggregation),
+            synchronization=self._map_synchronization(self.synchronization),
+        )
+
+    def get_shape(self):
+        # TensorFlow's variable store compares shapes through get_shape().
+        return tf.TensorShape(self.shape)
+
+
+@contextlib.contextmanager
+def outside_stateless_scope():
+    """Leaves Keras' stateless (symbolic tracing) scope for variable creation.
+
+    Functional and Sequential models trace `call` inside a stateless scope,
+    where Keras refuses to create real variables. TF1 code creates its
+    variables during the first call, so the store steps out while it does.
+    """
+    scope = global_state.get_global_attribute("stateless_scope")
+    global_state.set_global_attribute("stateless_scope", None)
+    try:
+        yield
+    finally:
+        global_state.set_global_attribute("stateless_scope", scope)
