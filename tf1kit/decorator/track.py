@@ -12,9 +12,11 @@ import contextlib
 import functools
 import inspect
 import threading
+import types
 
 import keras
 import tensorflow as tf
+from keras.src.utils import python_utils as keras_utils
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
 from tf1kit.store import VariableStore
@@ -42,7 +44,46 @@ def track_tf1_style_variables(method):
             return method(self, *args, **kwargs)
 
     tracked._tf1kit_tracked = True
-    return tracked
+    return _TrackedMethod(tracked)
+
+
+class _TrackedMethod:
+    """The decorated method; as a descriptor it also learns its owner class."""
+
+    def __init__(self, function):
+        self._function = function
+        functools.update_wrapper(self, function)
+
+    def __set_name__(self, owner, name):
+        _adapt_owner_class(owner)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self._function
+        return types.MethodType(self._function, instance)
+
+    def __call__(self, *args, **kwargs):
+        return self._function(*args, **kwargs)
+
+
+def _adapt_owner_class(owner):
+    if issubclass(owner, keras.layers.Layer):
+        if keras_utils.is_default(owner.build):
+            owner.build = _build_creates_nothing
+    elif issubclass(owner, tf.Module):
+        if "regularization_losses" not in dir(owner):
+            owner.regularization_losses = property(_module_regularization_losses)
+
+
+def _build_creates_nothing(self, input_shape):
+    """TF1 code creates its variables during the call, not in `build`.
+
+    Without a build of its own, Keras 3 would build a layer that has unbuilt
+    sublayers by tracing `call` symbolically first: the forward pass would
+    run twice and native sublayers would draw their initial values after the
+    TF1 ones, so seeds would no longer line up with TF1's order.
+    """
+    del input_shape
 
 
 def store_of(owner, method=None) -> VariableStore:
@@ -109,9 +150,9 @@ def get_or_create_layer(name: str, create_layer_method):
     scope_name = tf.compat.v1.get_variable_scope().name
     key = f"{scope_name}/{name}" if scope_name else name
     if key not in store._layers:
-        from tf1kit.store.variable import outside_stateless_scope
+        from tf1kit.store.variable import outside_keras_call
 
-        with tf.init_scope(), outside_stateless_scope():
+        with tf.init_scope(), outside_keras_call():
             layer = create_layer_method()
         store._layers[key] = layer
         if store.on_layer_created is not None:

@@ -50,16 +50,21 @@ class TF1Variable(keras.Variable):
 
 
 @contextlib.contextmanager
-def outside_stateless_scope():
-    """Leaves Keras' stateless (symbolic tracing) scope for variable creation.
+def outside_keras_call():
+    """Steps out of the Keras call that is tracing or naming the forward pass.
 
     Functional and Sequential models trace `call` inside a stateless scope,
-    where Keras refuses to create real variables. TF1 code creates its
-    variables during the first call, so the store steps out while it does.
+    where Keras refuses to create real variables; TF1 code creates its state
+    during the first call, so creation steps out of that scope. Keras' name
+    scope stack is cleared too, so nested Keras layers built here get the
+    paths TF1 gave them (`dense/kernel`, not `outer_layer/dense/kernel`).
     """
-    scope = global_state.get_global_attribute("stateless_scope")
-    global_state.set_global_attribute("stateless_scope", None)
+    saved = {key: global_state.get_global_attribute(key)
+             for key in ("stateless_scope", "name_scope_stack")}
+    for key in saved:
+        global_state.set_global_attribute(key, None)
     try:
         yield
     finally:
-        global_state.set_global_attribute("stateless_scope", scope)
+        for key, value in saved.items():
+            global_state.set_global_attribute(key, value)

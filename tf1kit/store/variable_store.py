@@ -14,7 +14,7 @@ import inspect
 import tensorflow as tf
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
-from tf1kit.store.variable import TF1Variable, outside_stateless_scope
+from tf1kit.store.variable import TF1Variable, outside_keras_call
 
 _AUTO = tf.VariableSynchronization.AUTO
 _NO_AGGREGATION = tf.VariableAggregation.NONE
@@ -29,6 +29,9 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         # Eager execution would otherwise forget variables between calls.
         self._store_eager_variables = True
         self._layers = {}
+        # tf.Module discovers only tf.Variables: expose each variable's backing
+        # tf.Variable (it carries the TF1 name) for tf.Module owners.
+        self._tf_variables = {}
         self.on_variable_created = None
         self.on_layer_created = None
         self.created_in_call: list[str] = []
@@ -56,6 +59,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
 
     def drop(self, name: str):
         """Forgets a variable (used when a redefined cell no longer needs it)."""
+        self._tf_variables.pop(name, None)
         return self._vars.pop(name)
 
     # -- TF1 semantics: inherited get_variable calls these -------------------
@@ -94,6 +98,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
             # TF1 kept only regularizers that produce a loss.
             variable.regularizer = regularizer
         self._vars[name] = variable
+        self._tf_variables[name] = variable.value
         self.created_in_call.append(name)
         self.used_in_call.append(name)
         if self.on_variable_created is not None:
@@ -142,7 +147,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
             raise ValueError(
                 f"Variable {name}: validate_shape=False is not supported; Keras 3 "
                 "variables need a fully defined shape.")
-        with tf.init_scope(), outside_stateless_scope():
+        with tf.init_scope(), outside_keras_call():
             return TF1Variable(
                 name,
                 initializer=value,
