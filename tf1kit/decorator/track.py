@@ -21,7 +21,9 @@ from tensorflow.python.ops import variable_scope as tf_variable_scope
 
 from tf1kit.store import VariableStore
 
-_STORE_ATTRIBUTE = "_tf1kit_store"
+# The official shim's attribute name: object-based checkpoints written with
+# it (`layer/_tf1_style_var_store/_vars/<name>`) restore into tf1kit.
+_STORE_ATTRIBUTE = "_tf1_style_var_store"
 _active = threading.local()
 
 
@@ -98,15 +100,13 @@ def store_of(owner, method=None) -> VariableStore:
             f"{type(owner).__name__!r} as `self`; the decorated method must belong "
             "to a subclass of keras.layers.Layer, keras.Model or tf.Module.")
     store = VariableStore()
+    # A tracked attribute, so tf.train.Checkpoint and SavedModel see the variables.
+    setattr(owner, _STORE_ATTRIBUTE, store)
     if isinstance(owner, keras.layers.Layer):
-        # Keras tracks each variable itself; keep the store out of its trackers.
-        object.__setattr__(owner, _STORE_ATTRIBUTE, store)
         store.on_variable_created = functools.partial(_track_in_layer, owner, "variable")
         store.on_layer_created = functools.partial(_track_in_layer, owner, "layer")
     else:
-        # tf.Module finds variables by walking attributes: track the store.
-        setattr(owner, _STORE_ATTRIBUTE, store)
-        _give_module_regularization_losses(type(owner))
+        _adapt_owner_class(type(owner))  # for methods attached after class creation
     return store
 
 

@@ -31,7 +31,9 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         self._layers = {}
         # tf.Module discovers only tf.Variables: expose each variable's backing
         # tf.Variable (it carries the TF1 name) for tf.Module owners.
-        self._tf_variables = {}
+        # Untracked (no checkpoint dependency): the keras variables in `_vars`
+        # are what checkpoints save.
+        object.__setattr__(self, "_tf_variables", {})
         self.on_variable_created = None
         self.on_layer_created = None
         self.created_in_call: list[str] = []

@@ -1,0 +1,97 @@
+"""Argument checks and lookups shared by the TF1 layers.
+
+TF1 layers accepted ints or tuples for sizes, case-insensitive padding and
+data-format strings, and names or callables for initializers, regularizers,
+constraints and activations. The error messages name the argument at fault.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+PADDINGS = ("valid", "same")
+DATA_FORMATS = ("channels_first", "channels_last")
+
+
+def normalize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tuple:
+    """`3` -> `(3, 3)` for n=2; checks a given tuple has n positive ints."""
+    problem = (f"The `{name}` argument must be a tuple of {n} integers. "
+               f"Received: {value}")
+    values = (value,) * n if isinstance(value, int) else value
+    try:
+        values = tuple(values)
+    except TypeError:
+        raise ValueError(problem) from None
+    if len(values) != n or not all(_is_int(v) for v in values):
+        raise ValueError(problem)
+    smallest = 0 if allow_zero else 1
+    if any(int(v) < smallest for v in values):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{problem}, including values not {bound}.")
+    return tuple(int(v) for v in values)
+
+
+def normalize_padding(value, allow_causal: bool = False) -> str:
+    padding = value.lower() if isinstance(value, str) else value
+    allowed = PADDINGS + (("causal",) if allow_causal else ())
+    if padding not in allowed:
+        choices = ", ".join(f'"{p}"' for p in allowed)
+        raise ValueError(
+            f"The `padding` argument must be one of {choices}. Received: {value}")
+    return padding
+
+
+def normalize_data_format(value) -> str:
+    data_format = "channels_last" if value is None else value
+    data_format = data_format.lower() if isinstance(data_format, str) else data_format
+    if data_format not in DATA_FORMATS:
+        raise ValueError(
+            'The `data_format` argument must be one of "channels_first", '
+            f'"channels_last". Received: {value}')
+    return data_format
+
+
+def get_initializer(value):
+    """None stays None so get_variable picks TF1's default (glorot_uniform)."""
+    if value is None or callable(value):
+        return value
+    return keras.initializers.get(value)
+
+
+def get_regularizer(value):
+    """"l2" -> L2(0.01), as TF1's keras regularizers.get did."""
+    if value is None or callable(value):
+        return value
+    return keras.regularizers.get(value)
+
+
+def get_constraint(value):
+    if value is None or callable(value):
+        return value
+    return keras.constraints.get(value)
+
+
+def get_activation(value):
+    if value is None or callable(value):
+        return value
+    return keras.activations.get(value)
+
+
+def to_nhwc_format(data_format: str, rank: int) -> str:
+    """'channels_last', 2 -> 'NHWC' (the tf.nn spelling)."""
+    spatial = {1: "W", 2: "HW", 3: "DHW"}[rank]
+    return f"N{spatial}C" if data_format == "channels_last" else f"NC{spatial}"
+
+
+def _is_int(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    try:
+        return int(value) == value
+    except (TypeError, ValueError):
+        return False
+
+
+def static_dims(tensor) -> list:
+    return tf.TensorShape(tensor.shape).as_list()

@@ -1,0 +1,91 @@
+"""Max and average pooling over 1, 2 or 3 spatial axes, TF1 signatures.
+
+In TF1's `tf.compat.v1.layers`, `strides` is a required argument (unlike
+Keras); passing `strides=None` explicitly means "same as pool_size".
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from tf1kit.layers import arguments as args
+from tf1kit.layers.base import Layer
+from tf1kit.layers.input_spec import InputSpec
+
+
+class Pooling(Layer):
+    """A pooling layer of one rank and one reduction (max or average)."""
+
+    rank = 2
+    reduce = staticmethod(tf.nn.max_pool)
+
+    def __init__(self, pool_size, strides, padding="valid",
+                 data_format="channels_last", name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        if strides is None:
+            strides = pool_size
+        self.pool_size = args.normalize_tuple(pool_size, self.rank, "pool_size")
+        self.strides = args.normalize_tuple(strides, self.rank, "strides")
+        self.padding = args.normalize_padding(padding)
+        self.data_format = args.normalize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def call(self, inputs):
+        channels_first = self.data_format == "channels_first"
+        if channels_first:
+            inputs = tf.transpose(inputs, [0, *range(2, self.rank + 2), 1])
+        outputs = self.reduce(inputs, ksize=list(self.pool_size),
+                              strides=list(self.strides), padding=self.padding.upper())
+        if channels_first:
+            outputs = tf.transpose(outputs, [0, self.rank + 1, *range(1, self.rank + 1)])
+        return outputs
+
+
+def _pooling_class(class_name: str, rank: int, reduce):
+    def __init__(self, pool_size, strides, padding="valid",
+                 data_format="channels_last", name=None, **kwargs):
+        Pooling.__init__(self, pool_size, strides, padding=padding,
+                         data_format=data_format, name=name, **kwargs)
+
+    return type(class_name, (Pooling,), {
+        "rank": rank, "reduce": staticmethod(reduce), "__init__": __init__,
+        "__module__": __name__,
+        "__doc__": f"TF1 `{class_name}` (pooling over {rank} spatial axes)."})
+
+
+MaxPooling1D = _pooling_class("MaxPooling1D", 1, tf.nn.max_pool)
+MaxPooling2D = _pooling_class("MaxPooling2D", 2, tf.nn.max_pool)
+MaxPooling3D = _pooling_class("MaxPooling3D", 3, tf.nn.max_pool)
+AveragePooling1D = _pooling_class("AveragePooling1D", 1, tf.nn.avg_pool)
+AveragePooling2D = _pooling_class("AveragePooling2D", 2, tf.nn.avg_pool)
+AveragePooling3D = _pooling_class("AveragePooling3D", 3, tf.nn.avg_pool)
+
+
+def max_pooling1d(inputs, pool_size, strides, padding="valid",
+                  data_format="channels_last", name=None):
+    return MaxPooling1D(pool_size, strides, padding, data_format, name=name)(inputs)
+
+
+def max_pooling2d(inputs, pool_size, strides, padding="valid",
+                  data_format="channels_last", name=None):
+    return MaxPooling2D(pool_size, strides, padding, data_format, name=name)(inputs)
+
+
+def max_pooling3d(inputs, pool_size, strides, padding="valid",
+                  data_format="channels_last", name=None):
+    return MaxPooling3D(pool_size, strides, padding, data_format, name=name)(inputs)
+
+
+def average_pooling1d(inputs, pool_size, strides, padding="valid",
+                      data_format="channels_last", name=None):
+    return AveragePooling1D(pool_size, strides, padding, data_format, name=name)(inputs)
+
+
+def average_pooling2d(inputs, pool_size, strides, padding="valid",
+                      data_format="channels_last", name=None):
+    return AveragePooling2D(pool_size, strides, padding, data_format, name=name)(inputs)
+
+
+def average_pooling3d(inputs, pool_size, strides, padding="valid",
+                      data_format="channels_last", name=None):
+    return AveragePooling3D(pool_size, strides, padding, data_format, name=name)(inputs)

@@ -1,0 +1,68 @@
+"""Turns a `%%tf1layer` cell into a forward function with the cell's line numbers.
+
+The cell is parsed as a function body: its statements keep the line numbers
+they have in the notebook cell, the last bare expression becomes the return
+value, and the code is compiled under a file name IPython knows, so tracebacks
+and pdb show the cell's own lines instead of `<string>`.
+"""
+
+from __future__ import annotations
+
+import ast
+import linecache
+import time
+
+
+def cache_cell_source(shell, source: str) -> str:
+    """Registers `source` with IPython's compiler cache; returns its file name."""
+    compiler = getattr(shell, "compile", None)
+    if compiler is not None and hasattr(compiler, "cache"):
+        number = getattr(shell, "execution_count", 0) or 0
+        try:
+            return compiler.cache(source, number)  # IPython 7.34, 8 and 9
+        except TypeError:
+            return compiler.cache(source)
+    # No IPython: put the source in linecache ourselves.
+    filename = f"<tf1layer-{time.monotonic_ns()}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return filename
+
+
+def parse_cell(cell: str, filename: str, first_line: int = 2) -> list[ast.stmt]:
+    """Parses the cell body; line `first_line` is where the body starts."""
+    padded = "\n" * (first_line - 1) + cell
+    tree = ast.parse(padded, filename=filename)
+    body = tree.body or [ast.Pass(lineno=first_line, col_offset=0)]
+    last = body[-1]
+    if isinstance(last, ast.Expr):
+        body[-1] = ast.copy_location(ast.Return(value=last.value), last)
+    return body
+
+
+def build_forward(body, filename, function_name, input_names, arg_names, namespace):
+    """Compiles `body` into `def f(self, *inputs, training=None, *, args)`.
+
+    Globals are the user's namespace, so names the cell uses (`tf`, helper
+    functions) resolve live, as they would in a normal cell.
+    """
+    arguments = ast.arguments(
+        posonlyargs=[],
+        args=[ast.arg(arg="self"), *(ast.arg(arg=n) for n in input_names),
+              ast.arg(arg="training")],
+        vararg=None,
+        kwonlyargs=[ast.arg(arg=n) for n in arg_names],
+        kw_defaults=[None for _ in arg_names],
+        kwarg=None,
+        defaults=[ast.Constant(value=None)],
+    )
+    function = ast.FunctionDef(
+        name=function_name, args=arguments, body=body, decorator_list=[],
+        returns=None, type_comment=None, lineno=1, col_offset=0)
+    if "type_params" in ast.FunctionDef._fields:  # Python 3.12+
+        function.type_params = []
+    module = ast.Module(body=[function], type_ignores=[])
+    ast.fix_missing_locations(module)
+    code = compile(module, filename, "exec")
+    defined = {}
+    exec(code, namespace, defined)
+    return defined[function_name]

@@ -1,0 +1,116 @@
+"""IPython magics: `%%tf1layer`, `%tf1debug` and `%tf1inspect`."""
+
+from __future__ import annotations
+
+import re
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+
+@magics_class
+class TF1Magics(Magics):
+    """Magics for running and debugging TF1-style forward passes in a notebook."""
+
+    def __init__(self, shell):
+        super().__init__(shell)
+        self._definitions = {}  # NAME -> class defined by %%tf1layer
+
+    @cell_magic
+    @magic_arguments()
+    @argument("name", nargs="?", help="Name of the class to define in the notebook.")
+    @argument("--module", action="store_true",
+              help="Define a tf.Module instead of a Keras 3 layer.")
+    @argument("--inputs", default="inputs",
+              help="Comma-separated names the call's inputs are bound to (default: inputs).")
+    @argument("--args", default="",
+              help='Constructor arguments with defaults, e.g. --args "units=10"; '
+                   "usable in the cell by name and as attributes.")
+    @argument("--drop-unused", action="store_true",
+              help="After redefining, forget variables the new code no longer uses.")
+    def tf1layer(self, line, cell):
+        """Define NAME as a layer whose TF1-style forward pass is this cell.
+
+        The cell runs inside a method decorated with track_tf1_style_variables:
+        tf.compat.v1.get_variable and tf.compat.v1.layers create variables on
+        the first call and reuse them. `training` is available; the value of the
+        last expression (or a `return`) is the output. Re-running an edited
+        cell updates existing instances.
+        """
+        from tf1kit.notebook.definition import define_cell_class
+
+        args = self._parse(self.tf1layer, line)
+        if not args.name:
+            raise UsageError(f"%%tf1layer needs a NAME.\n{_usage(self.tf1layer)}")
+        if not args.name.isidentifier():
+            raise UsageError(f"%%tf1layer: {args.name!r} is not a valid Python name.")
+        cls = define_cell_class(
+            self.shell, self._definitions, args.name, line, cell,
+            kind="module" if args.module else "layer",
+            inputs_text=args.inputs, args_text=args.args,
+            drop_unused=args.drop_unused)
+        self.shell.user_ns[args.name] = cls
+
+    @line_magic
+    @magic_arguments()
+    @argument("-b", "--at-breakpoint", action="store_true",
+              help="Stop only at breakpoint() calls, not at the first line.")
+    @argument("expression", nargs="*", help="The call to debug, e.g. layer(x).")
+    def tf1debug(self, line):
+        """Run EXPRESSION eagerly under pdb, stopping in the TF1 forward pass.
+
+        tf.function is disabled while it runs. Each pdb stop refreshes the
+        open inspectors, so stepping shows variables being created.
+        """
+        from tf1kit.notebook.debugger import debug_expression
+
+        args = self._parse(self.tf1debug, line)
+        expression = re.sub(r"^\s*(-b|--at-breakpoint)(\s+|$)", "", line).strip()
+        if not expression:
+            raise UsageError(f"%tf1debug needs an expression.\n{_usage(self.tf1debug)}")
+        return debug_expression(self.shell, expression,
+                                stop_at_first_line=not args.at_breakpoint)
+
+    @line_magic
+    @magic_arguments()
+    @argument("object", nargs="?", help="A shim layer or module, or a model holding them.")
+    @argument("--page-size", type=int, default=50, help="Variables per table page.")
+    def tf1inspect(self, line):
+        """Show a live inspector of the TF1-style variables of OBJECT."""
+        from tf1kit.notebook.inspector import Inspector
+
+        args = self._parse(self.tf1inspect, line)
+        if not args.object:
+            raise UsageError(f"%tf1inspect needs an object.\n{_usage(self.tf1inspect)}")
+        try:
+            target = self.shell.ev(args.object)
+        except Exception as error:
+            raise UsageError(f"%tf1inspect: {args.object!r} failed: {error}") from None
+        try:
+            return Inspector(target, page_size=args.page_size, label=args.object)
+        except (TypeError, ValueError) as error:
+            raise UsageError(str(error)) from None
+
+    def _parse(self, magic, line):
+        try:
+            return parse_argstring(magic, line)
+        except UsageError as error:
+            raise UsageError(f"{error}\n{_usage(magic)}") from None
+
+
+def _usage(magic) -> str:
+    usage = magic.parser.format_usage().strip()
+    if magic.__name__ in _CELL_MAGICS:  # magic_arguments writes every prog as %name
+        usage = usage.replace(f"%{magic.__name__}", f"%%{magic.__name__}", 1)
+    return usage
+
+
+_CELL_MAGICS = {"tf1layer"}
+
+
+def register(shell) -> None:
+    import tf1kit
+
+    tf1kit.install()
+    shell.register_magics(TF1Magics)
