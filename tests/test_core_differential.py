@@ -303,7 +303,23 @@ result["count"] = len(layer.weights)
 """)
 
 
-ALL_CASES = [GET_VARIABLE, SCOPES, NESTED, GET_OR_CREATE, TEMPLATE, MODULE,
+LIVE_LOSSES = tf1_case("losses_are_live_without_a_call", """
+class L(tf.keras.layers.Layer):
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        return x * v1.get_variable("w", [], regularizer=lambda t: t * t,
+                                   initializer=v1.ones_initializer())
+
+layer = L()
+layer(tf.ones([1]))
+result["before"] = float(layer.losses[0])
+layer.weights[0].assign(0.0)
+result["after_assign_without_call"] = float(layer.losses[0])
+result["count"] = len(layer.losses)
+""")
+
+
+ALL_CASES = [LIVE_LOSSES, GET_VARIABLE, SCOPES, NESTED, GET_OR_CREATE, TEMPLATE, MODULE,
              *DETERMINISM.values(), REUSE_TRUE_EAGER, REUSE_TRUE_FUNCTION,
              SHAPE_CONFLICT, PARTITIONER]
 
