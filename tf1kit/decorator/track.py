@@ -72,9 +72,28 @@ def _adapt_owner_class(owner):
     if issubclass(owner, keras.layers.Layer):
         if keras_utils.is_default(owner.build):
             owner.build = _build_creates_nothing
+        if owner.build_from_config in _KERAS_BUILD_FROM_CONFIG:
+            owner.build_from_config = _build_from_config_creating_variables
     elif issubclass(owner, tf.Module):
         if "regularization_losses" not in dir(owner):
             owner.regularization_losses = property(_module_regularization_losses)
+
+
+_KERAS_BUILD_FROM_CONFIG = (keras.layers.Layer.build_from_config, keras.Model.build_from_config)
+
+
+def _build_from_config_creating_variables(self, config):
+    """When Keras loads a saved layer, create the TF1 variables the weights go into.
+
+    Loading builds the layer, then expects its variables to exist; TF1 code
+    only creates them in `call`, so trace the call once on the saved input shape.
+    """
+    keras.layers.Layer.build_from_config(self, config)
+    input_shape = (config or {}).get("input_shape")
+    if input_shape is not None and not self.weights:
+        from keras.src import backend
+
+        backend.compute_output_spec(self.call, backend.KerasTensor(input_shape))
 
 
 def _build_creates_nothing(self, input_shape):
