@@ -270,7 +270,14 @@ class Layer(tf.Module):
         return list(self._updates)
 
     def add_update(self, update):
-        """Runs `update` now (eager, tf.function) or keeps the op (TF1 graph)."""
+        """Runs `update` now (eager, tf.function) or keeps the op (TF1 graph).
+
+        A layer built with trainable=False drops its updates, as the official
+        shim does (its BatchNormalization then normalizes with batch
+        statistics in training but leaves the moving ones alone).
+        """
+        if not self.trainable:
+            return
         if tf.compat.v1.executing_eagerly_outside_functions():
             if callable(update):
                 update()

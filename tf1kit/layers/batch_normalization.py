@@ -1,8 +1,10 @@
 """`BatchNormalization` / `batch_normalization` with TF1's semantics.
 
 * `training` (bool or tensor) picks batch statistics and moving-average
-  updates, or the moving statistics. `trainable=False` only freezes gamma and
-  beta; unlike Keras 2+, it does not force inference mode (TF1 behaviour).
+  updates, or the moving statistics. `trainable=False` freezes gamma and beta
+  and drops the moving-average updates, but unlike Keras 2+ it does not force
+  inference mode: training=True still normalizes with batch statistics (as
+  the official shim does).
 * Updates run at once eagerly and inside `tf.function` (automatic control
   dependencies order them). In a TF1 graph they become ops in `updates` and
   in the `UPDATE_OPS` collection, to be run by the user's train op.
@@ -59,6 +61,7 @@ class BatchNormalization(Layer):
         self.adjustment = adjustment
         # TF1 decides at build time; None and True both mean "fused if possible".
         self.fused = True if fused is None else fused
+        self._requested_axis = self.axis
         self.renorm = BatchRenorm(renorm_clipping, renorm_momentum) if renorm else None
 
     # -- build -----------------------------------------------------------------
@@ -125,8 +128,12 @@ class BatchNormalization(Layer):
                 "When using `virtual_batch_size`, adjustment cannot be specified")
 
     def _choose_fused(self, rank):
+        # TF1 judged the axis as given (-1 and 3 both qualify), before resolving it.
+        requested = self._requested_axis
+        requested = [requested] if isinstance(requested, int) else requested
         fusable = (self.renorm is None and self.virtual_batch_size is None
-                   and self.adjustment is None and len(self.axis) == 1)
+                   and self.adjustment is None and len(requested) == 1
+                   and requested[0] in (-4, -3, -1, 1, 3, 4))
         self.fused = bool(self.fused) and rank in (4, 5) and fusable
         if not self.fused:
             return

@@ -1,7 +1,7 @@
 """Max and average pooling over 1, 2 or 3 spatial axes, TF1 signatures.
 
 In TF1's `tf.compat.v1.layers`, `strides` is a required argument (unlike
-Keras); passing `strides=None` explicitly means "same as pool_size".
+Keras, where it defaults to the pool size); `None` is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class Pooling(Layer):
                  data_format="channels_last", name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         if strides is None:
-            strides = pool_size
+            raise ValueError("Argument `strides` must not be None.")
         self.pool_size = args.normalize_tuple(pool_size, self.rank, "pool_size")
         self.strides = args.normalize_tuple(strides, self.rank, "strides")
         self.padding = args.normalize_padding(padding)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import os
 import time
 
 
@@ -19,13 +20,32 @@ def cache_cell_source(shell, source: str) -> str:
     if compiler is not None and hasattr(compiler, "cache"):
         number = getattr(shell, "execution_count", 0) or 0
         try:
-            return compiler.cache(source, number)  # IPython 7.34, 8 and 9
+            filename = compiler.cache(source, number)  # IPython 7.34, 8 and 9
         except TypeError:
-            return compiler.cache(source)
+            filename = compiler.cache(source)
+        _mirror_to_disk(filename, source)
+        return filename
     # No IPython: put the source in linecache ourselves.
     filename = f"<tf1layer-{time.monotonic_ns()}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     return filename
+
+
+def _mirror_to_disk(filename: str, source: str) -> None:
+    """ipykernel names cells like files (/tmp/ipykernel_<pid>/<hash>.py).
+
+    IPython's traceback printer shows only one line of a function whose file it
+    cannot open, so the cell is written there too (as ipykernel's debugger
+    does). Pseudo names such as <ipython-input-3-...> need nothing.
+    """
+    if filename.startswith("<") or not os.path.isabs(filename) or os.path.exists(filename):
+        return
+    try:
+        os.makedirs(os.path.dirname(filename), exist_ok=True)
+        with open(filename, "w", encoding="utf-8") as handle:
+            handle.write(source)
+    except OSError:
+        pass  # tracebacks then show less context; nothing else depends on it
 
 
 def parse_cell(cell: str, filename: str, first_line: int = 2) -> list[ast.stmt]:

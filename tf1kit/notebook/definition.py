@@ -25,7 +25,9 @@ def define_cell_class(shell, definitions, name, line, cell, *, kind, inputs_text
     clash = set(input_names) & set(arg_defaults)
     if clash:
         raise UsageError(f"%%tf1layer {name}: {sorted(clash)} is both an input and an --args name.")
-    source = f"%%tf1layer {line}\n{cell}"
+    # The trailing newline keeps this text from hashing to the name ipykernel
+    # already gave the raw cell (whose cached code is the one-line magic call).
+    source = f"# %%tf1layer {line}\n{cell}\n"
     filename = cache_cell_source(shell, source)
     try:
         body = parse_cell(cell, filename, first_line=2)

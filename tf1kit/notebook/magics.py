@@ -43,13 +43,16 @@ class TF1Magics(Magics):
         args = self._parse(self.tf1layer, line)
         if not args.name:
             raise UsageError(f"%%tf1layer needs a NAME.\n{_usage(self.tf1layer)}")
-        if not args.name.isidentifier():
-            raise UsageError(f"%%tf1layer: {args.name!r} is not a valid Python name.")
-        cls = define_cell_class(
-            self.shell, self._definitions, args.name, line, cell,
-            kind="module" if args.module else "layer",
-            inputs_text=args.inputs, args_text=args.args,
-            drop_unused=args.drop_unused)
+        try:
+            if not args.name.isidentifier():
+                raise UsageError(f"%%tf1layer: {args.name!r} is not a valid Python name.")
+            cls = define_cell_class(
+                self.shell, self._definitions, args.name, line, cell,
+                kind="module" if args.module else "layer",
+                inputs_text=args.inputs, args_text=args.args,
+                drop_unused=args.drop_unused)
+        except UsageError as error:
+            raise UsageError(f"{error}\n{_usage(self.tf1layer)}") from None
         self.shell.user_ns[args.name] = cls
 
     @line_magic
@@ -74,21 +77,26 @@ class TF1Magics(Magics):
 
     @line_magic
     @magic_arguments()
-    @argument("object", nargs="?", help="A shim layer or module, or a model holding them.")
     @argument("--page-size", type=int, default=50, help="Variables per table page.")
+    @argument("object", nargs="*",
+              help="An expression: a shim layer or module, or a model holding them.")
     def tf1inspect(self, line):
         """Show a live inspector of the TF1-style variables of OBJECT."""
         from tf1kit.notebook.inspector import Inspector
 
         args = self._parse(self.tf1inspect, line)
-        if not args.object:
+        # The expression may contain spaces: take it from the raw line.
+        expression = re.sub(r"^\s*--page-size(=|\s+)\S+", "", line).strip()
+        if not expression:
             raise UsageError(f"%tf1inspect needs an object.\n{_usage(self.tf1inspect)}")
         try:
-            target = self.shell.ev(args.object)
+            target = self.shell.ev(expression)
         except Exception as error:
-            raise UsageError(f"%tf1inspect: {args.object!r} failed: {error}") from None
+            raise UsageError(
+                f"%tf1inspect: evaluating {expression!r} failed: "
+                f"{type(error).__name__}: {error}") from None
         try:
-            return Inspector(target, page_size=args.page_size, label=args.object)
+            return Inspector(target, page_size=args.page_size, label=expression)
         except (TypeError, ValueError) as error:
             raise UsageError(str(error)) from None
 

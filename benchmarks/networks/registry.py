@@ -1,0 +1,28 @@
+"""Which class implements which network in which world."""
+
+import importlib
+
+# network -> (module, class) for the TF1 source and for native Keras 3.
+TF1_SOURCE = {
+    "mlp": ("benchmarks.networks.tf1_mlp", "TF1MLP"),
+    "resnet": ("benchmarks.networks.tf1_resnet", "TF1ResNet"),
+    "resnet_layers": ("benchmarks.networks.tf1_resnet_layers", "TF1ResNetLayers"),
+    "slim": ("benchmarks.networks.tf1_slim", "TF1SlimNet"),
+    "many_variables": ("benchmarks.networks.tf1_many_variables", "TF1ManyVariables"),
+}
+NATIVE_KERAS3 = {
+    "mlp": ("benchmarks.networks.keras3_mlp", "Keras3MLP"),
+    "resnet": ("benchmarks.networks.keras3_resnet", "Keras3ResNet"),
+    # tf.compat.v1.layers and raw get_variable are one network in Keras 3.
+    "resnet_layers": ("benchmarks.networks.keras3_resnet", "Keras3ResNet"),
+    "slim": ("benchmarks.networks.keras3_slim", "Keras3SlimNet"),
+    "many_variables": ("benchmarks.networks.keras3_many_variables", "Keras3ManyVariables"),
+}
+NETWORKS = ("mlp", "resnet", "resnet_layers", "slim")
+
+
+def network_class(world: str, network: str):
+    """Imports lazily: the TF1 modules must load after the world is set up."""
+    table = NATIVE_KERAS3 if world == "native" else TF1_SOURCE
+    module_name, class_name = table[network]
+    return getattr(importlib.import_module(module_name), class_name)

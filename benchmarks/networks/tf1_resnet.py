@@ -1,0 +1,79 @@
+"""ResNet-style conv net with batch norm as TF1 code (get_variable + tf.nn).
+
+42 variables: a stem, three residual blocks (the second downsamples and has a
+projection shortcut) and a dense head. Batch norm keeps TF1's moving averages
+as non-trainable variables updated by assignment in training mode.
+"""
+
+import tensorflow as tf
+
+from benchmarks.networks.batch_norm_settings import DECAY as BN_DECAY
+from benchmarks.networks.batch_norm_settings import EPSILON as BN_EPSILON
+
+v1 = tf.compat.v1
+
+
+def conv(inputs, filters, stride, name, size=3):
+    with v1.variable_scope(name):
+        kernel = v1.get_variable(
+            "kernel", [size, size, inputs.shape[-1], filters],
+            initializer=v1.glorot_uniform_initializer())
+        return tf.nn.conv2d(inputs, kernel, strides=stride, padding="SAME")
+
+
+def batch_norm(inputs, training, name):
+    with v1.variable_scope(name):
+        depth = [inputs.shape[-1]]
+        gamma = v1.get_variable("gamma", depth, initializer=v1.ones_initializer())
+        beta = v1.get_variable("beta", depth, initializer=v1.zeros_initializer())
+        moving_mean = v1.get_variable(
+            "moving_mean", depth, initializer=v1.zeros_initializer(), trainable=False)
+        moving_variance = v1.get_variable(
+            "moving_variance", depth, initializer=v1.ones_initializer(), trainable=False)
+        if training:
+            mean, variance = tf.nn.moments(inputs, axes=[0, 1, 2])
+            # `.assign` works on tf.Variable and keras.Variable alike.
+            moving_mean.assign(moving_mean * BN_DECAY + mean * (1 - BN_DECAY))
+            moving_variance.assign(moving_variance * BN_DECAY + variance * (1 - BN_DECAY))
+        else:
+            mean, variance = moving_mean, moving_variance
+        return tf.nn.batch_normalization(inputs, mean, variance, beta, gamma, BN_EPSILON)
+
+
+def conv_bn(inputs, filters, stride, training, name, relu=True):
+    with v1.variable_scope(name):
+        outputs = batch_norm(conv(inputs, filters, stride, "conv"), training, "bn")
+        return tf.nn.relu(outputs) if relu else outputs
+
+
+def residual_block(inputs, filters, stride, training, name):
+    with v1.variable_scope(name):
+        shortcut = inputs
+        if stride != 1 or inputs.shape[-1] != filters:
+            shortcut = conv_bn(inputs, filters, stride, training, "projection", relu=False)
+        outputs = conv_bn(inputs, filters, stride, training, "a")
+        outputs = conv_bn(outputs, filters, 1, training, "b", relu=False)
+        return tf.nn.relu(outputs + shortcut)
+
+
+class TF1ResNet(tf.keras.layers.Layer):
+    def __init__(self, sizes, **kwargs):
+        super().__init__(**kwargs)
+        self.sizes = sizes
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, inputs, training=False):
+        width = self.sizes.channels
+        with v1.variable_scope("resnet"):
+            outputs = conv_bn(inputs, width, 1, training, "stem")
+            outputs = residual_block(outputs, width, 1, training, "block1")
+            outputs = residual_block(outputs, 2 * width, 2, training, "block2")
+            outputs = residual_block(outputs, 2 * width, 1, training, "block3")
+            pooled = tf.reduce_mean(outputs, axis=[1, 2])
+            with v1.variable_scope("logits"):
+                kernel = v1.get_variable(
+                    "kernel", [pooled.shape[-1], self.sizes.classes],
+                    initializer=v1.glorot_uniform_initializer())
+                bias = v1.get_variable(
+                    "bias", [self.sizes.classes], initializer=v1.zeros_initializer())
+                return tf.matmul(pooled, kernel) + bias

@@ -1,0 +1,108 @@
+"""The markdown report of one benchmark run."""
+
+from benchmarks.summarize import FIGURES
+
+LABELS = {
+    "eager_call_b1_ms": "eager call, batch 1 (ms)",
+    "eager_forward_b16_ms": "eager forward, batch 16 (ms)",
+    "function_forward_b16_ms": "`tf.function` forward, batch 16 (ms)",
+    "train_step_b16_ms": "`tf.function` train step, batch 16 (ms)",
+    "trace_forward_ms": "trace: first `tf.function` forward (ms)",
+    "trace_train_step_ms": "trace: first train step (ms)",
+    "first_call_ms": "first eager call, creates variables (ms)",
+    "peak_memory_mb": "peak RSS over post-import baseline (MB)",
+    "variables": "variables",
+}
+
+
+def markdown(result: dict) -> str:
+    meta, summary = result["meta"], result["summary"]
+    lines = [f"# tf1kit benchmark ({'quick' if meta['quick'] else 'full'})", ""]
+    lines += _meta_lines(meta)
+    lines += ["", "## Figures (medians of repetitions; ratios measured in the same run)", ""]
+    lines += _figure_table(summary)
+    lines += ["", "## Import time (fresh processes, medians)", ""]
+    lines += _import_lines(summary["imports"])
+    lines += ["", "## Eager call cost vs number of get_variable calls", ""]
+    lines += _scaling_table(summary["scaling"])
+    lines += ["", "## Targets", ""]
+    lines += _target_table(summary["targets"])
+    return "\n".join(lines) + "\n"
+
+
+def _meta_lines(meta):
+    load = meta["load_average"]
+    return [
+        f"- date: {meta['date']}",
+        f"- machine: {meta['machine']}, {meta['cpu_count']} cores",
+        f"- load average (1 min) at start / during (median) / end: "
+        f"{load['start']:.2f} / {load['during_median']:.2f} / {load['end']:.2f}",
+        f"- versions: {meta['versions']}",
+        f"- command: `{meta['command']}`",
+        f"- repetitions: {meta['repetitions']} (separate processes, world order rotated), "
+        f"samples per figure per process: {meta['samples']}",
+        f"- sizes: {meta['sizes']}",
+    ]
+
+
+def _figure_table(summary):
+    lines = ["| network | figure | tf1kit | official | native | tf1kit/native | tf1kit/official |",
+             "|---|---|---|---|---|---|---|"]
+    for network, by_figure in summary["figures"].items():
+        for figure in FIGURES:
+            values = by_figure[figure]
+            ratio = summary["ratios"][network][figure]
+            lines.append(
+                f"| {network} | {LABELS[figure]} | {_num(values.get('tf1kit'))} | "
+                f"{_num(values.get('official'))} | {_num(values.get('native'))} | "
+                f"{_ratio(ratio.get('tf1kit/native'))} | {_ratio(ratio.get('tf1kit/official'))} |")
+    return lines
+
+
+def _import_lines(imports):
+    lines = [f"- `import tf1kit; tf1kit.install()` after `import tensorflow`: "
+             f"{_num(imports['import_tf1kit_ms'])} ms"]
+    for world, ms in imports["import_tensorflow_ms"].items():
+        lines.append(f"- `import tensorflow` in the {world} world: {_num(ms)} ms")
+    return lines
+
+
+def _scaling_table(scaling):
+    if not scaling:
+        return ["(not measured)"]
+    counts = next(iter(scaling.values()))["counts"]
+    lines = ["| world | " + " | ".join(f"N={c} (ms)" for c in counts)
+             + " | slope (µs/variable) | R² | log-log exponent | marginal ratio |",
+             "|---" * (len(counts) + 5) + "|"]
+    for world, fit in scaling.items():
+        lines.append(
+            f"| {world} | " + " | ".join(_num(v) for v in fit["eager_call_ms"])
+            + f" | {_num(1000 * fit['slope_ms_per_variable'])} | {fit['r2']:.4f} | "
+            f"{fit['log_log_exponent']:.2f} | {_ratio(fit['marginal_ratio'])} |")
+    lines.append("")
+    lines.append("Marginal ratio: per-variable cost over the last interval divided by "
+                 "the first; about 1 means linear.")
+    return lines
+
+
+def _target_table(targets):
+    lines = ["| target | measured | limit | met |", "|---|---|---|---|"]
+    for target in targets:
+        value = target["value"]
+        shown = ", ".join(_ratio(v) for v in value) if isinstance(value, list) else _ratio(value)
+        limit = ", ".join(target["limit"]) if isinstance(target["limit"], list) else target["limit"]
+        met = {True: "yes", False: "**no**", None: "n/a"}[target["met"]]
+        lines.append(f"| {target['name']} | {shown} | {limit} | {met} |")
+    return lines
+
+
+def _num(value):
+    if value is None:
+        return "–"
+    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 10:
+        return f"{value:.0f}"
+    return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+
+
+def _ratio(value):
+    return "–" if value is None else f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"

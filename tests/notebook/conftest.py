@@ -1,0 +1,48 @@
+"""One real IPython shell per test session, with the tf1kit magics loaded."""
+
+import io
+import os
+import sys
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def extension_name():
+    import tf1kit
+
+    # `%load_ext tf1kit` needs tf1kit.load_ipython_extension (re-exported by the
+    # package); until then the notebook package itself is the extension.
+    return "tf1kit" if hasattr(tf1kit, "load_ipython_extension") else "tf1kit.notebook"
+
+
+@pytest.fixture(scope="session")
+def shell():
+    from IPython.testing.globalipapp import start_ipython
+
+    ip = start_ipython()
+    ip.run_line_magic("load_ext", extension_name())
+    ip.run_cell("import tensorflow as tf\nimport numpy as np\nimport keras\nimport tf1kit.notebook")
+    return ip
+
+
+@pytest.fixture
+def run(shell):
+    """Runs a cell; returns the ExecutionResult (errors are kept, not raised)."""
+    def run_cell(source):
+        return shell.run_cell(source, store_history=True)
+
+    return run_cell
+
+
+@pytest.fixture
+def scripted_stdin():
+    """Feeds pdb commands through sys.stdin (pdb reads it with input())."""
+    saved = sys.stdin
+
+    def feed(*commands):
+        sys.stdin = io.StringIO("".join(f"{command}\n" for command in commands))
+
+    yield feed
+    sys.stdin = saved

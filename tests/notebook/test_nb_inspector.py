@@ -1,0 +1,161 @@
+"""The inspector's widget state, asserted headless after calls and during fit."""
+
+import numpy as np
+import pytest
+from IPython.core.error import UsageError
+
+from nb_cells import NORMALIZED
+
+
+@pytest.fixture(scope="module")
+def normalized(shell):
+    shell.run_cell(NORMALIZED.format(name="Normalized"))
+    shell.run_cell("norm_layer = Normalized(name='norm')\n"
+                   "norm_inspector = tf1kit.notebook.inspect(norm_layer)\n"
+                   "names_before_call = norm_inspector.variable_names()\n"
+                   "norm_layer(tf.ones([4, 2]) * [[1.0], [2.0], [3.0], [4.0]], training=True)")
+    return shell.user_ns["norm_layer"], shell.user_ns["norm_inspector"]
+
+
+def test_table_fills_after_first_call(shell, normalized):
+    layer, inspector = normalized
+    assert shell.user_ns["names_before_call"] == []
+    assert inspector.variable_names() == ["dense/kernel", "bn/moving_mean", "bn/moving_variance"]
+    kernel = inspector.row("dense/kernel")
+    assert kernel.shape == (2, 3) and kernel.trainable and kernel.dtype == "float32"
+    np.testing.assert_allclose(kernel.mean, layer.weights[0].numpy().mean(), rtol=1e-6)
+    assert kernel.created_in_last_call
+    assert not inspector.row("bn/moving_mean").trainable
+    html = inspector.table.value
+    assert 'data-name="dense/kernel"' in html and "tf1kit-created" in html
+
+
+def test_second_call_shows_change_and_history(shell, normalized):
+    layer, inspector = normalized
+    mean_before = inspector.row("bn/moving_mean").mean
+    plots_before = inspector.batch_norm_plot.value
+    shell.run_cell("norm_layer(tf.ones([4, 2]) * [[5.0], [6.0], [7.0], [8.0]], training=True)")
+    row = inspector.row("bn/moving_mean")
+    assert row.mean != mean_before and row.change > 0
+    assert not row.created_in_last_call
+    assert inspector.row("dense/kernel").change == 0
+    assert "tf1kit-changed" in inspector.table.value
+    assert "bn" in inspector.batch_norm.value
+    assert bytes(inspector.batch_norm_plot.value).startswith(b"\x89PNG")
+    assert bytes(inspector.batch_norm_plot.value) != bytes(plots_before)
+
+
+def test_regularization_losses_per_source_and_total(shell, normalized):
+    layer, inspector = normalized
+    expected = 0.01 * float(np.sum(np.square(layer.weights[0].numpy())))
+    [(source, value)] = inspector.snapshot.losses
+    assert source == "norm: dense/kernel"
+    assert value == pytest.approx(expected, rel=1e-5)
+    assert inspector.snapshot.total_loss == pytest.approx(expected, rel=1e-5)
+    assert "total" in inspector.losses.value
+
+
+def test_call_log_records_training_flag_and_shapes(shell, normalized):
+    _, inspector = normalized
+    shell.run_cell("norm_layer(tf.ones([3, 2]))")
+    last = inspector.snapshot.calls[-1]
+    assert last["training"] is None and last["input_shapes"] == [(3, 2)]
+    assert inspector.snapshot.calls[-2]["training"] is True
+    assert "[3, 2]" in inspector.calls.value
+
+
+def test_inspects_a_model_during_fit_with_callback(shell):
+    shell.run_cell('''%%tf1layer Block --args "units=4"
+h = tf.compat.v1.layers.dense(inputs, units, name="fc")
+h = tf.compat.v1.layers.batch_normalization(h, training=training, name="bn")
+tf.compat.v1.layers.dense(h, 1, name="out")
+''')
+    result = shell.run_cell('''
+fit_model = keras.Sequential([keras.Input((3,)), Block(name="block")])
+fit_inspector = tf1kit.notebook.inspect(fit_model)
+fit_model.compile(optimizer="sgd", loss="mse")
+fit_x = np.random.RandomState(0).rand(64, 3).astype("float32")
+fit_callback = tf1kit.notebook.InspectorCallback()
+moving_mean_before = fit_inspector.row("bn/moving_mean").mean
+fit_model.fit(fit_x, fit_x.sum(1, keepdims=True), epochs=2, batch_size=16, verbose=0,
+              callbacks=[fit_callback])
+''')
+    assert result.success, result.error_in_exec
+    inspector = shell.user_ns["fit_inspector"]
+    assert inspector.variable_names()[:4] == ["fc/kernel", "fc/bias", "bn/gamma", "bn/beta"]
+    assert inspector.row("bn/moving_mean").mean != shell.user_ns["moving_mean_before"]
+    assert inspector.row("fc/kernel").change > 0
+    assert shell.user_ns["fit_callback"].refresh_count >= 1
+    assert "fit: finished" in inspector.header.value
+
+
+def test_thousand_variables_are_paginated(shell):
+    shell.run_cell('''%%tf1layer Wide
+total = 0.0
+for i in range(1000):
+    total += tf.reduce_sum(tf.compat.v1.get_variable(f"scope{i // 100}/v{i}", shape=[2]))
+inputs * total
+''')
+    shell.run_cell("wide = Wide()\nwide_inspector = tf1kit.notebook.inspect(wide, page_size=50)\n"
+                   "wide(tf.ones([1]))")
+    inspector = shell.user_ns["wide_inspector"]
+    assert len(inspector.snapshot.rows) == 1000
+    assert inspector.table.value.count("<tr class=") == 50
+    assert inspector.page_label.value == "page 1 of 20"
+    inspector.next_button.click()
+    assert 'data-name="scope0/v50"' in inspector.table.value
+    assert inspector.page_label.value == "page 2 of 20"
+    inspector.previous_button.click()
+    assert inspector.previous_button.disabled
+
+
+def test_refresh_button_rereads_values(shell, normalized):
+    layer, inspector = normalized
+    count = inspector.refresh_count
+    layer.weights[0].assign(np.full((2, 3), 2.0, "float32"))
+    inspector.refresh_button.click()
+    assert inspector.refresh_count == count + 1
+    assert inspector.row("dense/kernel").mean == pytest.approx(2.0)
+
+
+def test_plain_decorated_layer_and_module_report_calls(shell):
+    result = shell.run_cell('''
+class Scale(keras.layers.Layer):
+    @tf1kit.track_tf1_style_variables
+    def call(self, x):
+        return x * tf.compat.v1.get_variable("s", shape=[], initializer=tf.compat.v1.ones_initializer())
+
+class ModuleScale(tf.Module):
+    @tf1kit.track_tf1_style_variables
+    def __call__(self, x):
+        return x * tf.compat.v1.get_variable("m", shape=[], initializer=tf.compat.v1.ones_initializer())
+
+scale, module_scale = Scale(), ModuleScale()
+scale_inspector = tf1kit.notebook.inspect(scale)
+module_inspector = tf1kit.notebook.inspect(module_scale)
+scale(tf.ones([2])); module_scale(tf.ones([2]))
+''')
+    assert result.success, result.error_in_exec
+    assert shell.user_ns["scale_inspector"].variable_names() == ["s"]
+    assert shell.user_ns["module_inspector"].variable_names() == ["m"]
+    assert isinstance(shell.user_ns["module_scale"], shell.user_ns["ModuleScale"])
+    assert len(shell.user_ns["module_inspector"].snapshot.calls) == 1
+
+
+@pytest.mark.parametrize("expression", ["tf", "keras.layers.Dense(3)", "[1, 2]"])
+def test_inspecting_a_non_shim_object_is_a_clear_error(shell, expression):
+    result = shell.run_cell(f"%tf1inspect {expression}")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert "not a layer or module decorated with track_tf1_style_variables" in str(
+        result.error_in_exec)
+    with pytest.raises(TypeError, match="track_tf1_style_variables"):
+        import tf1kit.notebook
+
+        tf1kit.notebook.inspect(shell.ev(expression))
+
+
+def test_tf1inspect_magic_returns_a_displayable_inspector(shell):
+    result = shell.run_cell("%tf1inspect norm_layer")
+    assert result.success, result.error_in_exec
+    bundle = result.result._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle

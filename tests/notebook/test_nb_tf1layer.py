@@ -1,0 +1,219 @@
+"""`%%tf1layer` in a real in-process IPython shell: define, call, redefine, errors."""
+
+import warnings
+
+import pytest
+from IPython.core.error import UsageError
+
+from nb_cells import DENSE, DENSE_EDITED
+
+
+def test_load_ext_tf1kit_registers_magics_and_installs():
+    import tensorflow as tf
+    import tf1kit
+
+    assert hasattr(tf1kit, "load_ipython_extension"), (
+        "tf1kit/__init__.py must re-export load_ipython_extension for `%load_ext tf1kit`")
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "tf1kit")
+    assert "tf1layer" in shell.magics_manager.magics["cell"]
+    assert tf.compat.v1.keras.utils.track_tf1_style_variables is tf1kit.track_tf1_style_variables
+
+
+def test_defines_a_keras_layer_with_constructor_args(shell, run):
+    assert run(DENSE.format(name="DenseA")).success
+    result = run("layer_a = DenseA(units=2, name='a')\ny_a = layer_a(tf.ones([4, 5]))")
+    assert result.success, result.error_in_exec
+    layer = shell.user_ns["layer_a"]
+    import keras
+
+    assert isinstance(layer, keras.layers.Layer)
+    assert layer.units == 2
+    assert tuple(shell.user_ns["y_a"].shape) == (4, 2)
+    assert [v.name for v in layer.weights] == ["dense/kernel:0", "dense/bias:0"]
+    # Second call reuses the variables.
+    run("layer_a(tf.ones([4, 5]))")
+    assert len(layer.weights) == 2
+
+
+def test_module_inputs_option_and_return(shell, run):
+    cell = '''%%tf1layer Pair --module --inputs "x, y" --args "scale=2.0"
+v = tf.compat.v1.get_variable("v", shape=[], initializer=tf.compat.v1.constant_initializer(scale))
+if training:
+    return x * v
+x * v + y
+'''
+    assert run(cell).success
+    run("pair = Pair()\nout_eval = pair(tf.constant(3.0), tf.constant(1.0))\n"
+        "out_train = pair(tf.constant(3.0), tf.constant(1.0), training=True)")
+    import tensorflow as tf
+
+    pair = shell.user_ns["pair"]
+    assert isinstance(pair, tf.Module) and not hasattr(pair, "built")
+    assert float(shell.user_ns["out_eval"]) == 7.0
+    assert float(shell.user_ns["out_train"]) == 6.0
+    assert [v.name for v in pair.trainable_variables] == ["v:0"]
+
+
+def test_redefinition_keeps_creates_and_reports_unused(shell, run, capsys):
+    run(DENSE.format(name="DenseB"))
+    run("layer_b = DenseB(name='b')\nlayer_b(tf.ones([2, 4]))")
+    layer = shell.user_ns["layer_b"]
+    kernel_before = layer.weights[0].numpy().copy()
+    capsys.readouterr()
+    assert run(DENSE_EDITED.format(name="DenseB", options="")).success
+    report = capsys.readouterr().out
+    assert "kept 1" in report and "created 1 (dense/scale)" in report
+    assert "no longer used 1 (dense/bias)" in report
+    # The existing instance now runs the edited code, with the kernel's old value.
+    run("out_b = layer_b(tf.ones([2, 4]))")
+    import numpy as np
+
+    np.testing.assert_allclose(layer.weights[0].numpy(), kernel_before)
+    np.testing.assert_allclose(shell.user_ns["out_b"].numpy(),
+                               np.ones([2, 4]) @ kernel_before, rtol=1e-6)
+    assert layer.unused_variable_names() == ["dense/bias"]
+    assert layer.drop_unused_variables() == ["dense/bias"]
+    assert sorted(v.name for v in layer.weights) == ["dense/kernel:0", "dense/scale:0"]
+
+
+def test_redefinition_with_drop_unused_option(shell, run, capsys):
+    run(DENSE.format(name="DenseC"))
+    run("layer_c = DenseC()\nlayer_c(tf.ones([2, 4]))")
+    capsys.readouterr()
+    assert run(DENSE_EDITED.format(name="DenseC", options="--drop-unused")).success
+    assert "dropped 1 unused (dense/bias)" in capsys.readouterr().out
+    assert "dense/bias:0" not in [v.name for v in shell.user_ns["layer_c"].weights]
+
+
+def test_changed_shape_replaces_the_variable(shell, run):
+    run(DENSE.format(name="DenseD"))
+    run("layer_d = DenseD()\nlayer_d(tf.ones([2, 4]))")
+    assert run(DENSE.format(name="DenseD").replace("units=3", "units=5")).success
+    # The instance keeps its own units=3; a fresh instance gets units=5.
+    run("layer_d5 = DenseD()\nout_d5 = layer_d5(tf.ones([2, 4]))")
+    assert tuple(shell.user_ns["out_d5"].shape) == (2, 5)
+    run("layer_d.units = 6\nout_d6 = layer_d(tf.ones([2, 4]))")
+    assert tuple(shell.user_ns["out_d6"].shape) == (2, 6)
+    assert [tuple(v.shape) for v in shell.user_ns["layer_d"].weights] == [(4, 6), (6,)]
+
+
+def test_syntax_error_keeps_previous_definition(shell, run):
+    run(DENSE.format(name="DenseE"))
+    run("layer_e = DenseE()\nbefore_e = layer_e(tf.ones([1, 4]))")
+    broken = DENSE.format(name="DenseE").replace("tf.matmul(inputs, w) + b", "tf.matmul(inputs, w) +")
+    result = run(broken)
+    assert isinstance(result.error_in_exec, SyntaxError)
+    assert result.error_in_exec.lineno == 5  # the cell's own line, magic line included
+    assert run("after_e = layer_e(tf.ones([1, 4]))").success
+    import numpy as np
+
+    np.testing.assert_allclose(shell.user_ns["after_e"], shell.user_ns["before_e"])
+
+
+def test_exception_in_new_code_keeps_previous_definition_and_cell_lines(shell, run):
+    run(DENSE.format(name="DenseF"))
+    run("layer_f = DenseF()\nbefore_f = layer_f(tf.ones([1, 4]))")
+    failing = DENSE.format(name="DenseF").replace(
+        "tf.matmul(inputs, w) + b", "extra = tf.compat.v1.get_variable('extra', shape=[2])\n"
+                                    "undefined_name + 1")
+    result = run(failing)
+    error = result.error_in_exec
+    assert isinstance(error, NameError)
+    assert _cell_line_of(error, result) == 6
+    assert any("previous definition is still in place" in note
+               for note in getattr(error, "__notes__", []))
+    layer = _rerun_ok(shell, run, "after_f = layer_f(tf.ones([1, 4]))")
+    assert [v.name for v in shell.user_ns["layer_f"].weights] == ["dense/kernel:0", "dense/bias:0"]
+    del layer
+
+
+def test_runtime_error_traceback_shows_cell_line(shell, run):
+    cell = '''%%tf1layer Faulty
+w = tf.compat.v1.get_variable("w", shape=[3])
+y = inputs * w
+y = tf.reshape(y, [7, 7])
+y
+'''
+    assert run(cell).success
+    result = run("Faulty()(tf.ones([3]))")
+    assert result.error_in_exec is not None
+    assert _cell_line_of(result.error_in_exec, result) == 4
+    import linecache
+
+    frame_file = _cell_frame(result.error_in_exec).tb_frame.f_code.co_filename
+    assert "tf.reshape(y, [7, 7])" in linecache.getline(frame_file, 4)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("%%tf1layer", "needs a NAME"),
+    ("%%tf1layer Good --bogus", "unrecognized arguments: --bogus"),
+    ("%%tf1layer Good --args \"units\"", "needs a name and a default"),
+    ("%%tf1layer Good --args \"units=(\"", "is not a list of name=value pairs"),
+    ("%%tf1layer Good --args \"units=missing_name\"", "'units' (missing_name) failed"),
+    ("%%tf1layer Good --inputs \"x, 1y\"", "'1y' is not a valid Python name"),
+    ("%%tf1layer Good --inputs training", "reserved"),
+    ("%%tf1layer 9lives", "not a valid Python name"),
+])
+def test_bad_options_raise_usage_error_with_usage(shell, run, line, message):
+    result = run(f"{line}\nx = 1\n")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert message in str(result.error_in_exec)
+    assert "%%tf1layer [--module]" in str(result.error_in_exec)  # the usage text
+    assert "Good" not in shell.user_ns
+
+
+def test_usage_help_lists_options(shell):
+    doc = shell.find_cell_magic("tf1layer").__doc__
+    for option in ("--module", "--inputs", "--args", "--drop-unused"):
+        assert option in doc
+
+
+def test_cell_without_variables_warns(shell, run):
+    run("%%tf1layer Plain\ninputs * 2\n")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run("plain = Plain()\nplain(tf.ones([2]))")
+    assert any("created no variables" in str(w.message) for w in caught)
+
+
+def test_keyboard_interrupt_mid_call_leaves_layer_usable(shell, run):
+    cell = '''%%tf1layer Interruptible
+first = tf.compat.v1.get_variable("first", shape=[2])
+if stop_now():
+    raise KeyboardInterrupt
+second = tf.compat.v1.get_variable("second", shape=[2])
+inputs * first * second
+'''
+    run("interrupt = [True]\ndef stop_now():\n    return interrupt.pop() if interrupt else False")
+    assert run(cell).success
+    result = run("interruptible = Interruptible()\ninterruptible(tf.ones([2]))")
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert run("out_i = interruptible(tf.ones([2]))").success
+    layer = shell.user_ns["interruptible"]
+    assert [v.name for v in layer.weights] == ["first:0", "second:0"]
+    import tf1kit.notebook.hooks as hooks
+
+    assert [entry["status"] for entry in hooks.call_log(layer)] == ["KeyboardInterrupt", "ok"]
+
+
+def _cell_frame(error):
+    tb, found = error.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name.endswith("_forward"):
+            found = tb
+        tb = tb.tb_next
+    assert found is not None, "no frame of the cell's forward function in the traceback"
+    return found
+
+
+def _cell_line_of(error, result):
+    return _cell_frame(error).tb_lineno
+
+
+def _rerun_ok(shell, run, source):
+    result = run(source)
+    assert result.success, result.error_in_exec
+    return result

@@ -1,0 +1,129 @@
+"""`%tf1debug`: pdb that stops in the TF1 forward pass and refreshes inspectors.
+
+The expression runs with tf.function disabled, under a Pdb that ignores every
+frame until a decorated call begins (noticed through the variable store's
+`begin_call`), then stops at the first line of user code: the decorated method
+or the `%%tf1layer` cell. Library frames (site-packages, the standard library,
+tf1kit itself) are never stopped in. Each stop refreshes the open inspectors
+before the prompt, so stepping shows variables appear one by one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import sysconfig
+
+import tensorflow as tf
+from IPython.core.debugger import Pdb
+
+from tf1kit.notebook import hooks
+from tf1kit.store import VariableStore
+
+_LIBRARY_DIRS = tuple(sorted({
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,  # tf1kit
+    *(sysconfig.get_paths()[key] + os.sep for key in ("stdlib", "platstdlib", "purelib",
+                                                        "platlib")),
+    sys.prefix + os.sep, sys.base_prefix + os.sep, sys.exec_prefix + os.sep,
+}))
+
+
+def is_user_code(filename: str) -> bool:
+    if filename.startswith("<frozen") or filename == "<string>":
+        return False
+    return not os.path.abspath(filename).startswith(_LIBRARY_DIRS) if not filename.startswith(
+        "<") else True
+
+
+class InspectingPdb(Pdb):
+    """A Pdb that refreshes inspectors at every stop and only stops in user code."""
+
+    def __init__(self, *args, stop_at_first_line=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.waiting_for_forward = stop_at_first_line
+        self.armed = False
+        self.stops = 0
+
+    def stop_here(self, frame):
+        if not is_user_code(frame.f_code.co_filename):
+            return False
+        if self.waiting_for_forward:
+            if not self.armed:
+                return False
+            self.waiting_for_forward = False
+            self._entering = True
+            self._set_stopinfo(None, None)  # step mode: stop on this frame's first line
+            return True
+        return super().stop_here(frame)
+
+    def user_call(self, frame, argument_list):
+        if getattr(self, "_entering", False):
+            self._entering = False  # trace the forward pass, but stop on its first line
+            return
+        return super().user_call(frame, argument_list)
+
+    def interaction(self, frame, traceback):
+        self.stops += 1
+        where = f"pdb stop {self.stops}: line {frame.f_lineno}" if frame else "pdb stop"
+        for inspector in hooks.live_inspectors():
+            inspector.refresh(where)
+        return super().interaction(frame, traceback)
+
+
+def debug_expression(shell, expression: str, stop_at_first_line: bool = True, stdin=None,
+                     stdout=None):
+    """Evaluates `expression` in the user namespace under InspectingPdb."""
+    try:
+        code = compile(expression, "<tf1debug>", "eval")
+    except SyntaxError as error:
+        from IPython.core.error import UsageError
+
+        raise UsageError(f"%tf1debug: {expression!r} is not an expression ({error.msg}).") from None
+    debugger = InspectingPdb(stdin=stdin, stdout=stdout, stop_at_first_line=stop_at_first_line)
+    with _eager_functions(), _arm_on_decorated_call(debugger), _breakpoints_to(debugger):
+        namespace = shell.user_ns
+        if not stop_at_first_line:  # no tracing until breakpoint() calls set_trace
+            try:
+                return eval(code, namespace, namespace)
+            finally:
+                debugger.quitting = True
+                sys.settrace(None)
+        return debugger.runeval(code, namespace, namespace)
+
+
+@contextlib.contextmanager
+def _eager_functions():
+    previous = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(True)
+    try:
+        yield
+    finally:
+        tf.config.run_functions_eagerly(previous)
+
+
+@contextlib.contextmanager
+def _arm_on_decorated_call(debugger):
+    """Every decorated call starts with store.begin_call(): arm the debugger there."""
+    original = VariableStore.begin_call
+
+    def begin_call(store):
+        debugger.armed = True
+        return original(store)
+
+    VariableStore.begin_call = begin_call
+    try:
+        yield
+    finally:
+        VariableStore.begin_call = original
+
+
+@contextlib.contextmanager
+def _breakpoints_to(debugger):
+    """`breakpoint()` in the cell stops in this debugger, not a fresh one."""
+    previous = sys.breakpointhook
+    sys.breakpointhook = lambda *args, **kwargs: debugger.set_trace(sys._getframe(1))
+    try:
+        yield
+    finally:
+        sys.breakpointhook = previous
