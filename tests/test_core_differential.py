@@ -230,6 +230,30 @@ result["operation_seed"] = tool.operation_seed
 DETERMINISM = {mode: _determinism_case(mode) for mode in ("constant", "num_random_ops")}
 
 
+NATIVE_UNDER_TOOL = tf1_case("native_keras_layers_under_the_tool", """
+def draw(make_layer, build_shape):
+    tool = v1.keras.utils.DeterministicRandomTestTool(mode="num_random_ops")
+    with tool.scope():
+        layer = make_layer()
+        layer.build(build_shape)
+    return layer.kernel.numpy(), tool.operation_seed
+
+def tf1_draw(initializer, shape):
+    tool = v1.keras.utils.DeterministicRandomTestTool(mode="num_random_ops")
+    with tool.scope():
+        return initializer(shape).numpy()
+
+dense, dense_seeds = draw(lambda: tf.keras.layers.Dense(3), (1, 4))
+conv, conv_seeds = draw(lambda: tf.keras.layers.Conv2D(2, 3), (1, 4, 4, 2))
+he, he_seeds = draw(lambda: tf.keras.layers.Dense(2, kernel_initializer="he_normal"), (1, 3))
+result["seeds_consumed"] = [dense_seeds, conv_seeds, he_seeds]
+result["dense_is_tf1_glorot"] = bool(np.allclose(dense, tf1_draw(v1.glorot_uniform_initializer(), [4, 3])))
+result["conv_is_tf1_glorot"] = bool(np.allclose(conv, tf1_draw(v1.glorot_uniform_initializer(), [3, 3, 2, 2])))
+result["he_is_tf1_he_normal"] = bool(np.allclose(
+    he, tf1_draw(v1.variance_scaling_initializer(2.0, "fan_in", "truncated_normal"), [3, 2])))
+""")
+
+
 REUSE_TRUE_EAGER = tf1_case("reuse_true_missing_eager", """
 class L(tf.keras.layers.Layer):
     @v1.keras.utils.track_tf1_style_variables
@@ -331,3 +355,17 @@ def test_matches_official_shim(name):
     actual = ours(name)
     assert "error" not in actual, actual["error"]
     assert_same(expected, actual)
+
+
+def test_native_keras_layers_draw_through_the_tool_unlike_the_official_shim():
+    """Under the official tool (tf_keras 2.21) native layers never ask get_seed for
+    a seed (no operation seed consumed): their values come from Keras' own
+    generator. tf1kit routes unseeded Keras 3 initializers through TF1's random
+    ops, so a native layer starts from exactly the TF1 initializer's values."""
+    expected, actual = official(NATIVE_UNDER_TOOL), ours(NATIVE_UNDER_TOOL)
+    assert "error" not in expected and "error" not in actual, (expected, actual)
+    assert expected["seeds_consumed"] == [0, 0, 0]
+    assert expected["dense_is_tf1_glorot"] is False
+    assert actual["seeds_consumed"] == [1, 1, 1]
+    assert actual["dense_is_tf1_glorot"] and actual["conv_is_tf1_glorot"]
+    assert actual["he_is_tf1_he_normal"]
