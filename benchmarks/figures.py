@@ -32,15 +32,44 @@ def measure_network(world: str, network: str, sizes, samples: int) -> dict:
 
     forward = tf.function(lambda x: model(x, training=False))
     figures["trace_forward_ms"] = once_ms(lambda: forward(x16))
+    figures["forward_graph_ops"] = _graph_ops(forward, x16)
     # Compiled calls are short and cheap: more samples for a steadier median.
     figures["function_forward_b16_ms"] = median_ms(lambda: forward(x16), 3 * samples)
+
+    # Forward + backward without the optimizer: separates the shim's share of
+    # a training step from the optimizer's (each world brings its own).
+    gradient_step = _gradient_step(model)
+    gradient_step(x16, y16)
+    figures["gradient_step_b16_ms"] = median_ms(lambda: gradient_step(x16, y16), 3 * samples)
 
     train_step = _train_step(model, worlds.optimizer(world))
     figures["trace_train_step_ms"] = once_ms(lambda: train_step(x16, y16))
     figures["train_step_b16_ms"] = median_ms(lambda: train_step(x16, y16), 3 * samples)
+    figures["train_graph_ops"] = _graph_ops(train_step, x16, y16)
 
     figures["peak_memory_mb"] = max_rss_mb() - rss_before
     return figures
+
+
+def _graph_ops(function, *args) -> int:
+    """Operations in the traced graph: equal counts mean the same compiled work."""
+    return len(function.get_concrete_function(*args).graph.get_operations())
+
+
+def _loss(model, x, y):
+    logits = model(x, training=True)
+    return tf.reduce_mean(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+
+
+def _gradient_step(model):
+    @tf.function
+    def gradient_step(x, y):
+        with tf.GradientTape() as tape:
+            loss = _loss(model, x, y)
+        return tape.gradient(loss, model.trainable_variables)
+
+    return gradient_step
 
 
 def _train_step(model, optimizer):
@@ -51,9 +80,7 @@ def _train_step(model, optimizer):
     @tf.function
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            logits = model(x, training=True)
-            loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+            loss = _loss(model, x, y)
         variables = model.trainable_variables
         gradients = tape.gradient(loss, variables)
         optimizer.apply_gradients(zip(gradients, variables))

@@ -6,12 +6,15 @@ LABELS = {
     "eager_call_b1_ms": "eager call, batch 1 (ms)",
     "eager_forward_b16_ms": "eager forward, batch 16 (ms)",
     "function_forward_b16_ms": "`tf.function` forward, batch 16 (ms)",
+    "gradient_step_b16_ms": "`tf.function` forward+gradients, no optimizer (ms)",
     "train_step_b16_ms": "`tf.function` train step, batch 16 (ms)",
     "trace_forward_ms": "trace: first `tf.function` forward (ms)",
     "trace_train_step_ms": "trace: first train step (ms)",
     "first_call_ms": "first eager call, creates variables (ms)",
     "peak_memory_mb": "peak RSS over post-import baseline (MB)",
     "variables": "variables",
+    "forward_graph_ops": "ops in the traced forward graph",
+    "train_graph_ops": "ops in the traced train-step graph",
 }
 
 
@@ -40,7 +43,9 @@ def _meta_lines(meta):
         f"- versions: {meta['versions']}",
         f"- command: `{meta['command']}`",
         f"- repetitions: {meta['repetitions']} (separate processes, world order rotated), "
-        f"samples per figure per process: {meta['samples']}",
+        f"samples per figure per process: {meta['samples']} "
+        f"(x3 for `tf.function` figures), TensorFlow threads per worker: "
+        f"{meta.get('threads') or 'default'}",
         f"- sizes: {meta['sizes']}",
     ]
 

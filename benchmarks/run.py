@@ -35,6 +35,8 @@ def parse_args(argv=None):
                         help="timed calls per figure per process (default 30, quick 5)")
     parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
     parser.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=WORLDS)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="TensorFlow intra/inter-op threads per worker (0: TF default)")
     parser.add_argument("--no-scaling", action="store_true",
                         help="skip the get_variable scaling figure")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -56,7 +58,7 @@ def main(argv=None):
         print(f"[{number}/{len(tasks)}] repetition {repetition + 1}: {world} {' '.join(jobs)}",
               file=sys.stderr, flush=True)
         task = {"world": world, "jobs": jobs, "sizes": dataclasses.asdict(sizes),
-                "counts": list(counts), "samples": samples}
+                "counts": list(counts), "samples": samples, "threads": args.threads}
         runs.append({"repetition": repetition, **run_worker(task)})
     meta = _meta(args, sizes, repetitions, samples, counts,
                  {"start": load_start, "during_median": statistics.median(loads),
@@ -116,6 +118,7 @@ def _meta(args, sizes, repetitions, samples, counts, load):
         "quick": args.quick,
         "repetitions": repetitions,
         "samples": samples,
+        "threads": args.threads,
         "sizes": dataclasses.asdict(sizes),
         "counts": list(counts),
         "load_average": load,

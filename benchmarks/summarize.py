@@ -5,8 +5,9 @@ from benchmarks.stats import linear_fit, median
 # Figures compared across worlds, in table order.
 FIGURES = (
     "eager_call_b1_ms", "eager_forward_b16_ms", "function_forward_b16_ms",
-    "train_step_b16_ms", "trace_forward_ms", "trace_train_step_ms",
-    "first_call_ms", "peak_memory_mb", "variables",
+    "gradient_step_b16_ms", "train_step_b16_ms", "trace_forward_ms",
+    "trace_train_step_ms", "first_call_ms", "peak_memory_mb", "variables",
+    "forward_graph_ops", "train_graph_ops",
 )
 EAGER_FIGURES = ("eager_call_b1_ms", "eager_forward_b16_ms")
 COMPILED_FIGURES = ("function_forward_b16_ms", "train_step_b16_ms")

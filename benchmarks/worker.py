@@ -13,7 +13,7 @@ from benchmarks import worlds
 
 def run(task: dict) -> dict:
     world = task["world"]
-    result = {"world": world, "imports": worlds.enter(world), "networks": {}}
+    result = {"world": world, "imports": worlds.enter(world, task.get("threads", 1)), "networks": {}}
 
     from benchmarks.figures import measure_network
     from benchmarks.networks.sizes import Sizes

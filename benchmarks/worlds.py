@@ -15,8 +15,14 @@ import time
 WORLDS = ("tf1kit", "official", "native")
 
 
-def enter(world: str) -> dict:
-    """Imports TensorFlow for `world`; returns the import times in ms."""
+def enter(world: str, threads: int = 1) -> dict:
+    """Imports TensorFlow for `world`; returns the import times in ms.
+
+    `threads` caps TensorFlow's intra- and inter-op thread pools (0 keeps
+    TensorFlow's default). One thread by default: the shim's cost is Python
+    work on the calling thread, and on a small shared machine single-threaded
+    kernels make the worlds' timings far less sensitive to other load.
+    """
     if world not in WORLDS:
         raise ValueError(f"unknown world {world!r}; expected one of {WORLDS}")
     if "tensorflow" in sys.modules:
@@ -35,6 +41,9 @@ def enter(world: str) -> dict:
 
         tf1kit.install()
         times["import_tf1kit_ms"] = 1000 * (time.perf_counter() - imported_tensorflow)
+    if threads:
+        tensorflow.config.threading.set_intra_op_parallelism_threads(threads)
+        tensorflow.config.threading.set_inter_op_parallelism_threads(threads)
     _check(world)
     return times
 

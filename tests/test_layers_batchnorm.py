@@ -3,7 +3,7 @@
 import pytest
 
 from differential import assert_same, case, official, ours
-from layer_case_helpers import layer_case
+from test_layers_helpers import layer_case
 
 PLAIN = layer_case(case, "layers_bn_plain", '''
 def forward(net, x, training):
@@ -133,3 +133,31 @@ def test_trainable_false_freezes_everything_but_keeps_training_mode():
         assert (result["after"][name] == result["initial"][name]).all(), name
     train_part, infer_part = result["train"][:, -15:], result["infer"][:, -15:]
     assert abs(train_part - infer_part).max() > 0.1
+
+
+def test_moving_statistics_are_sync_on_read_means_under_mirrored_strategy():
+    import tensorflow as tf
+
+    import tf1kit
+
+    class Net(tf.keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x, training=False):
+            return tf1kit.layers.batch_normalization(x, training=training, momentum=0.5)
+
+    strategy = tf.distribute.MirroredStrategy(["CPU:0"])
+    with strategy.scope():
+        net = Net()
+        x = tf.fill([2, 3, 3, 2], 3.0)
+        net(x)
+
+        @tf.function
+        def step():
+            return strategy.run(lambda: net(x, training=True))
+
+        step()
+    moving_mean = next(v for v in net.weights if "moving_mean" in v.name)
+    assert moving_mean.value.synchronization == tf.VariableSynchronization.ON_READ
+    assert moving_mean.value.aggregation == tf.VariableAggregation.MEAN
+    assert not moving_mean.trainable
+    assert moving_mean.numpy() == pytest.approx([1.5, 1.5])

@@ -3,7 +3,7 @@
 import pytest
 
 from differential import assert_same, case, official, ours
-from layer_case_helpers import layer_case
+from test_layers_helpers import layer_case
 
 DENSE = layer_case(case, "layers_dense", '''
 def forward(net, x, training):
@@ -138,3 +138,153 @@ def test_default_kernel_initializer_is_tf1_glorot_drawn_through_get_seed():
     assert expected["repeatable"] is False and expected["default_is_tf1_glorot"] is False
     assert actual["repeatable"] is True and actual["default_is_tf1_glorot"] is True
     assert_same(actual["explicit"], actual["plain_get_variable"])
+
+
+ACTIVITY_AND_FUNCTIONAL = layer_case(case, "layers_activity_and_functional_model", '''
+class Net(tf.keras.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.obj = v1.layers.Dense(2, activity_regularizer="l2",
+                                   kernel_initializer=v1.ones_initializer())
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        with v1.variable_scope("model"):
+            a = v1.layers.dense(x, 2, activity_regularizer="l2",
+                                kernel_initializer=v1.ones_initializer())
+            return self.obj(a)
+
+net = Net()
+net(tf.ones((2, 3)))
+result["losses"] = [l for l in net.losses]
+result["object_layer_losses"] = [l for l in net.obj.losses]
+inputs = tf.keras.Input((3,))
+model = tf.keras.Model(inputs, Net()(inputs))
+result["functional_output"] = model(tf.ones((2, 3)))
+result["functional_names"] = sorted(v.name for v in model.weights)
+result["functional_losses"] = [l for l in model.losses]
+''')
+
+
+def test_activity_regularization_reaches_the_owner_for_every_layer():
+    """TF1 put every activity loss in REGULARIZATION_LOSSES. The official
+    shim keeps only those of object layers held as attributes (0.72) and
+    drops the functional layer's (0.18); tf1kit keeps both, once each."""
+    expected, actual = official(ACTIVITY_AND_FUNCTIONAL), ours(ACTIVITY_AND_FUNCTIONAL)
+    for key in ("object_layer_losses", "functional_output", "functional_names"):
+        assert_same(expected[key], actual[key], path=key)
+    assert [round(float(v), 4) for v in expected["losses"]] == [0.72]
+    assert sorted(round(float(v), 4) for v in actual["losses"]) == [0.18, 0.72]
+    assert sorted(round(float(v), 4) for v in actual["functional_losses"]) == [0.18, 0.72]
+
+
+CONSTRAINT_TRAINABLE = layer_case(case, "layers_constraint_and_trainable", '''
+class Net2(tf.keras.layers.Layer):
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        with v1.variable_scope("model"):
+            h = v1.layers.dense(x, 3, kernel_initializer=GLOROT(),
+                                kernel_constraint=tf.keras.constraints.NonNeg(),
+                                bias_constraint=lambda b: tf.clip_by_value(b, -0.05, 0.05))
+            h = v1.layers.conv1d(tf.expand_dims(h, -1), 2, 2, trainable=False,
+                                 kernel_initializer=GLOROT())
+            return v1.layers.flatten(h)
+
+with v1.keras.utils.DeterministicRandomTestTool(mode="num_random_ops").scope():
+    net = Net2()
+    x = data(4, 5)
+    net(x)
+    opt = tf.keras.optimizers.SGD(0.5)
+    for _ in range(3):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.square(net(x) - 1.0))
+        grads = tape.gradient(loss, net.trainable_weights)
+        opt.apply_gradients(zip(grads, net.trainable_weights))
+    result["trainable"] = sorted(v.name for v in net.trainable_weights)
+    result["non_trainable"] = sorted(v.name for v in net.non_trainable_weights)
+    result["after"] = {v.name: v.numpy() for v in net.weights}
+''')
+
+
+def test_constraints_apply_after_optimizer_steps_and_trainable_false_freezes():
+    expected, actual = official(CONSTRAINT_TRAINABLE), ours(CONSTRAINT_TRAINABLE)
+    assert_same(expected, actual, rtol=1e-5, atol=1e-6)
+    assert (actual["after"]["model/dense/kernel:0"] >= 0).all()
+    assert actual["non_trainable"] == ["model/conv1d/bias:0", "model/conv1d/kernel:0"]
+
+
+NO_OUTER_SCOPE = case("layers_object_and_functional_without_outer_scope", '''
+class OO(tf.keras.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.conv_1 = v1.layers.Conv2D(3, 3)
+        self.conv_2 = v1.layers.Conv2D(4, 4)
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        return v1.layers.conv2d(self.conv_2(self.conv_1(x)), 5, 3)
+
+model = OO()
+result["names_per_call"] = []
+for _ in range(3):
+    model(tf.ones((1, 10, 10, 2)))
+    result["names_per_call"].append(sorted(v.name for v in model.weights))
+''')
+
+
+def test_no_outer_scope_official_leaks_a_functional_layer_per_call_tf1kit_does_not():
+    """Without an enclosing variable_scope the official shim makes a new
+    conv2d_N for the functional layer on every call; tf1kit reuses it, as a
+    TF1 graph (built once) would."""
+    expected, actual = official(NO_OUTER_SCOPE), ours(NO_OUTER_SCOPE)
+    first = ["conv2d/bias:0", "conv2d/kernel:0", "conv2d_1/bias:0", "conv2d_1/kernel:0",
+             "conv2d_2/bias:0", "conv2d_2/kernel:0"]
+    assert expected["names_per_call"][0] == first
+    assert len(expected["names_per_call"][2]) == 10
+    assert actual["names_per_call"] == [first, first, first]
+
+
+NAMED_INITIALIZERS = layer_case(case, "layers_named_initializers_explicit", '''
+def kernels(make_initializers):
+    with v1.keras.utils.DeterministicRandomTestTool(mode="num_random_ops").scope():
+        inits = make_initializers()
+        def forward(net, x, training):
+            return tf.concat([v1.layers.dense(x, 3, kernel_initializer=i) for i in inits], 1)
+        net = Net(forward)
+        net(data(2, 4))
+        return {v.name: v.numpy() for v in net.weights if "kernel" in v.name}
+
+result.update(kernels(lambda: [
+    v1.glorot_uniform_initializer(), v1.glorot_normal_initializer(),
+    v1.variance_scaling_initializer(2.0, "fan_in", "truncated_normal"),
+    v1.variance_scaling_initializer(2.0, "fan_in", "uniform"),
+    v1.variance_scaling_initializer(1.0, "fan_in", "truncated_normal"),
+    v1.variance_scaling_initializer(1.0, "fan_in", "uniform"),
+    v1.orthogonal_initializer(), v1.zeros_initializer(), v1.ones_initializer()]))
+''')
+
+NAMED = ["glorot_uniform", "GlorotNormal", "he_normal", "he_uniform", "lecun_normal",
+         "lecun_uniform", "orthogonal", "zeros", "ones"]
+
+
+def test_initializer_names_resolve_to_tf1_initializers():
+    """TF1 resolved kernel_initializer="he_normal" etc. to its own stateful
+    initializers; tf1kit does too, so the values are those of the explicit
+    TF1 initializers (which the official shim reproduces)."""
+    import tensorflow as tf
+
+    import tf1kit
+
+    expected = official(NAMED_INITIALIZERS)
+    assert_same(expected, ours(NAMED_INITIALIZERS))
+    with tf1kit.DeterministicRandomTestTool(mode="num_random_ops").scope():
+        class Net(tf.keras.layers.Layer):
+            @tf1kit.track_tf1_style_variables
+            def call(self, x):
+                with tf.compat.v1.variable_scope("model"):
+                    return tf.concat([tf1kit.layers.dense(x, 3, kernel_initializer=name)
+                                      for name in NAMED], 1)
+        net = Net()
+        net(tf.zeros([2, 4]))
+    actual = {v.name: v.numpy() for v in net.weights if "kernel" in v.name}
+    assert_same(expected, actual)

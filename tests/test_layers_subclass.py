@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from differential import assert_same, case, official, ours
-from layer_case_helpers import layer_case
+from test_layers_helpers import layer_case
 
 SUBCLASS = layer_case(case, "layers_subclass", '''
 class Affine(v1.layers.Layer):
@@ -76,3 +76,67 @@ def test_scope_name_before_first_call_is_an_error_naming_the_layer():
 
     with pytest.raises(ValueError, match='"my_dense" has not been used yet'):
         tf1kit.layers.Dense(3, name="my_dense").scope_name
+
+
+def test_subclass_add_update_runs_eagerly_and_collects_in_a_graph():
+    import tensorflow as tf
+
+    import tf1kit
+
+    class Counter(tf1kit.layers.Layer):
+        def build(self, input_shape):
+            self.count = self.add_weight("count", [], trainable=False,
+                                         initializer=tf.compat.v1.zeros_initializer())
+
+        def call(self, x):
+            self.add_update(lambda: self.count.assign_add(1.0))
+            return x
+
+    class Model(tf.keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.counter = Counter()
+
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            return self.counter(x)
+
+    model = Model()
+    model(tf.ones([1]))
+    tf.function(model)(tf.ones([1]))
+    assert float(model.counter.count.numpy()) == 2.0
+    assert model.counter.updates == []
+    assert [v.name for v in model.non_trainable_weights] == ["counter/count:0"]
+
+    with tf.Graph().as_default():
+        counter = Counter()
+        counter(tf.compat.v1.placeholder(tf.float32, [1]))
+        assert len(counter.updates) == 1
+        assert counter.updates[0] in tf.compat.v1.get_collection(
+            tf.compat.v1.GraphKeys.UPDATE_OPS)
+
+
+def test_call_gets_scope_when_it_asks_and_training_is_dropped_when_it_does_not():
+    import tensorflow as tf
+
+    import tf1kit
+
+    class ScopeAware(tf1kit.layers.Layer):
+        def call(self, x, scope=None):
+            self.seen_scope = scope.name
+            return x
+
+    class Model(tf.keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.aware = ScopeAware(name="aware")
+
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            with tf.compat.v1.variable_scope("outer"):
+                h = tf1kit.layers.Dense(2)(x, training=True)  # Dense.call has no training
+                return self.aware(h, training=False)
+
+    model = Model()
+    assert model(tf.ones([1, 3])).shape == (1, 2)
+    assert model.aware.seen_scope == "outer/aware"

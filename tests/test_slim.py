@@ -94,7 +94,7 @@ def test_slim_batch_norm_4d_trains_and_tracks_moving_statistics():
     assert not weights["bn/moving_mean:0"].trainable
     assert np.abs(weights["bn/moving_mean:0"].numpy()).max() > 0  # updated eagerly
     inference = model(x, training=False)
-    assert inference.shape == (4, 4, 4, 4)
+    assert inference.shape == (4, 6, 6, 4)
 
 
 def test_slim_l2_regularizer_is_counted_once():

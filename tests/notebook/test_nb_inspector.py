@@ -41,8 +41,14 @@ def test_second_call_shows_change_and_history(shell, normalized):
     assert inspector.row("dense/kernel").change == 0
     assert "tf1kit-changed" in inspector.table.value
     assert "bn" in inspector.batch_norm.value
+    # The plot is drawn when its tab is shown (the browser sets selected_index).
+    assert bytes(inspector.batch_norm_plot.value) == bytes(plots_before)
+    inspector.tabs.selected_index = 2
     assert bytes(inspector.batch_norm_plot.value).startswith(b"\x89PNG")
-    assert bytes(inspector.batch_norm_plot.value) != bytes(plots_before)
+    shell.run_cell("norm_layer(tf.ones([4, 2]) * [[1.0], [3.0], [5.0], [7.0]], training=True)")
+    drawn = bytes(inspector.batch_norm_plot.value)
+    assert drawn.startswith(b"\x89PNG") and drawn != bytes(plots_before)
+    inspector.tabs.selected_index = 0
 
 
 def test_regularization_losses_per_source_and_total(shell, normalized):

@@ -78,3 +78,15 @@ def test_tf1debug_over_stdin_pushes_inspector_updates_at_each_stop(kernel):
                           ["dense/kernel", "bn/moving_mean", "bn/moving_variance"]]
     after = kernel.execute("print(tf.config.functions_run_eagerly(), len(ks.weights))")
     assert "False 3" in after["stdout"]
+
+
+def test_refresh_button_click_from_front_end_runs_on_kernel_main_thread(kernel):
+    state = kernel.execute("print('IDS', inspector.refresh_button.model_id, inspector.refresh_count)")
+    button_id, count = state["stdout"].split("IDS ")[1].split()
+    # What the browser sends when the button is clicked.
+    click = kernel.client.session.msg("comm_msg", {
+        "comm_id": button_id, "data": {"method": "custom", "content": {"event": "click"}}})
+    kernel.client.shell_channel.send(click)
+    after = kernel.execute("print('COUNT', inspector.refresh_count, "
+                           "'refresh button' in inspector.header.value)")
+    assert f"COUNT {int(count) + 1} True" in after["stdout"]

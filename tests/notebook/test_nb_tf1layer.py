@@ -217,3 +217,10 @@ def _rerun_ok(shell, run, source):
     result = run(source)
     assert result.success, result.error_in_exec
     return result
+
+
+def test_question_mark_shows_usage(shell, capsys):
+    shell.run_cell("%%tf1layer?")
+    shown = capsys.readouterr().out
+    assert "Define NAME as a layer" in shown
+    assert "--drop-unused" in shown and "--inputs" in shown and "--args" in shown

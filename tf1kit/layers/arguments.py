@@ -7,6 +7,8 @@ constraints and activations. The error messages name the argument at fault.
 
 from __future__ import annotations
 
+import re
+
 import keras
 import tensorflow as tf
 
@@ -52,10 +54,36 @@ def normalize_data_format(value) -> str:
     return data_format
 
 
+def _variance_scaling(scale, mode, distribution):
+    return lambda: tf.compat.v1.variance_scaling_initializer(scale, mode, distribution)
+
+
+# Names TF1's keras initializers.get resolved to TF1 (get_seed-drawn) ops.
+_TF1_INITIALIZERS = {
+    "zeros": tf.compat.v1.zeros_initializer,
+    "ones": tf.compat.v1.ones_initializer,
+    "glorot_uniform": tf.compat.v1.glorot_uniform_initializer,
+    "glorot_normal": tf.compat.v1.glorot_normal_initializer,
+    "he_normal": _variance_scaling(2.0, "fan_in", "truncated_normal"),
+    "he_uniform": _variance_scaling(2.0, "fan_in", "uniform"),
+    "lecun_normal": _variance_scaling(1.0, "fan_in", "truncated_normal"),
+    "lecun_uniform": _variance_scaling(1.0, "fan_in", "uniform"),
+    "orthogonal": tf.compat.v1.orthogonal_initializer,
+}
+
+
 def get_initializer(value):
-    """None stays None so get_variable picks TF1's default (glorot_uniform)."""
+    """None stays None so get_variable picks TF1's default (glorot_uniform).
+
+    Common names give TF1's own initializers, so seeds come from get_seed
+    (graph seed + op seed) as in TF1; other names fall back to Keras 3.
+    """
     if value is None or callable(value):
         return value
+    if isinstance(value, str):
+        key = re.sub(r"(?<!^)(?=[A-Z])", "_", value).lower()
+        if key in _TF1_INITIALIZERS:
+            return _TF1_INITIALIZERS[key]()
     return keras.initializers.get(value)
 
 

@@ -14,6 +14,7 @@ twice shares its variables.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import re
 
@@ -73,6 +74,15 @@ class Layer(tf.Module):
             with tf.compat.v1.variable_scope(scope) as captured:
                 self._scope = captured
 
+    def __setattr__(self, name, value):
+        # tf.Module wraps and tracks every attribute, which costs more than the
+        # layer itself on each functional call. Only trackable values (the
+        # variables, nested modules) need it, for checkpoints.
+        if isinstance(value, tf.__internal__.tracking.Trackable):
+            super().__setattr__(name, value)
+        else:
+            object.__setattr__(self, name, value)
+
     # -- naming --------------------------------------------------------------
     @property
     def name(self):
@@ -117,8 +127,12 @@ class Layer(tf.Module):
                     if not self.built:
                         self._build_for(inputs)
                     self._check_inputs(inputs)
-                    if _accepts(self.call, "scope"):
+                    if _call_accepts(type(self), "scope"):
                         kwargs["scope"] = current
+                    for optional in ("training", "mask"):
+                        # Keras-style callers pass these to every layer.
+                        if optional in kwargs and not _call_accepts(type(self), optional):
+                            del kwargs[optional]
                     outputs = self.call(inputs, *args, **kwargs)
                     self._regularize_activity(outputs)
         if not tf.compat.v1.executing_eagerly_outside_functions():
@@ -257,12 +271,23 @@ class Layer(tf.Module):
         return [loss for loss in weight_losses if loss is not None] + list(self._activity_losses)
 
     def add_loss(self, loss):
+        """Adds a tensor loss (e.g. activity regularization) for this call.
+
+        As in TF1, where such losses joined REGULARIZATION_LOSSES, it also
+        reaches the decorated Keras layer whose store made this layer's
+        variables, so `owner.losses` counts it once (functional and object
+        layers alike). In a TF1 graph it joins the collection instead.
+        """
         for tensor in tf.nest.flatten(loss):
             if callable(tensor):
                 tensor = tensor()
             self._activity_losses.append(tensor)
             if not tf.compat.v1.executing_eagerly_outside_functions():
                 _add_to_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES, [tensor])
+                continue
+            owner = _decorated_owner()
+            if owner is not None:
+                owner.add_loss(tensor)
 
     @property
     def updates(self):
@@ -289,6 +314,23 @@ class Layer(tf.Module):
         return f"<{type(self).__module__}.{type(self).__name__} name={self.name!r}>"
 
 
+def _decorated_owner():
+    """The Keras layer, among those being called, that owns the active store."""
+    from keras.src.backend.common import global_state
+
+    from tf1kit.decorator.track import find_store
+
+    store = tf_variable_scope._get_default_variable_store()
+    context = global_state.get_global_attribute("current_call_ctx")
+    entry = getattr(context, "entry_layer", None)
+    if entry is None:
+        return None
+    for layer in entry._flatten_layers(include_self=True, recursive=True):
+        if find_store(layer) is store:
+            return layer
+    return None
+
+
 def _snake_case(class_name: str) -> str:
     """Conv2DTranspose -> conv2d_transpose, as TF1 named its layers."""
     intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", class_name)
@@ -302,17 +344,19 @@ def _module_identifier(name: str) -> str:
 
 
 def _to_tensors(inputs, dtype):
+    """Arrays and nested Python numbers become tensors; structures of
+    tensors (a layer taking a list) keep their shape."""
     def convert(value):
         if tf.is_tensor(value) or hasattr(value, "_keras_history"):
             return value
-        if isinstance(value, (np.ndarray, float, int, list)):
+        if isinstance(value, (np.ndarray, np.generic, float, int, list)):
             return tf.convert_to_tensor(value, dtype=dtype)
         return value
 
-    if isinstance(inputs, (list, tuple)) and inputs and not tf.is_tensor(inputs[0]) \
-            and not isinstance(inputs[0], (list, tuple, np.ndarray)):
-        return convert(inputs)
-    return tf.nest.map_structure(convert, inputs)
+    holds_tensors = any(tf.is_tensor(t) for t in tf.nest.flatten(inputs))
+    if isinstance(inputs, (list, tuple, dict)) and holds_tensors:
+        return tf.nest.map_structure(convert, inputs)
+    return convert(inputs)
 
 
 def _op_name_scope(scope):
@@ -331,8 +375,16 @@ def _add_to_collection(key, elements):
             present.add(id(element))
 
 
-def _accepts(fn, parameter: str) -> bool:
+@functools.lru_cache(maxsize=None)
+def _call_accepts(layer_class, argument: str) -> bool:
+    """Whether `layer_class.call` takes `argument` (TF1 passed the current
+    variable scope as `scope=` to calls that asked for it)."""
     try:
-        return parameter in inspect.signature(fn).parameters
+        parameters = inspect.signature(layer_class.call).parameters
     except (TypeError, ValueError):
         return False
+    if argument in parameters:
+        return True
+    # **kwargs takes training/mask (as in Keras 2); TF1 gave scope only by name.
+    return argument != "scope" and any(
+        p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())

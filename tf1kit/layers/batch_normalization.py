@@ -171,8 +171,7 @@ class BatchNormalization(Layer):
         return tf.reshape(outputs, full_shape)
 
     def _fused_call(self, inputs, training):
-        one = tf.constant(1.0, self.moving_mean.dtype)
-        gamma = self.gamma if self.scale else tf.ones_like(self.moving_mean) * one
+        gamma = self.gamma if self.scale else tf.ones_like(self.moving_mean)
         beta = self.beta if self.center else tf.zeros_like(self.moving_mean)
         # TF2 (eager and tf.function) lets the kernel average in place.
         in_kernel_average = tf.compat.v1.executing_eagerly_outside_functions()

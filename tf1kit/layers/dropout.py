@@ -30,6 +30,8 @@ class Dropout(Layer):
     def call(self, inputs, training=False):
         if isinstance(self.rate, numbers.Real) and self.rate == 0:
             return tf.identity(inputs)
+        if training is None:
+            training = False  # TF1's learning phase defaulted to inference
         return smart_cond(training, lambda: self._drop(inputs), lambda: tf.identity(inputs))
 
     def _drop(self, inputs):

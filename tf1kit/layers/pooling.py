@@ -16,8 +16,8 @@ from tf1kit.layers.input_spec import InputSpec
 class Pooling(Layer):
     """A pooling layer of one rank and one reduction (max or average)."""
 
-    rank = 2
-    reduce = staticmethod(tf.nn.max_pool)
+    rank: int  # number of spatial axes, set by each subclass
+    reduce: staticmethod  # tf.nn.max_pool or tf.nn.avg_pool
 
     def __init__(self, pool_size, strides, padding="valid",
                  data_format="channels_last", name=None, **kwargs):
@@ -41,24 +41,58 @@ class Pooling(Layer):
         return outputs
 
 
-def _pooling_class(class_name: str, rank: int, reduce):
-    def __init__(self, pool_size, strides, padding="valid",
-                 data_format="channels_last", name=None, **kwargs):
-        Pooling.__init__(self, pool_size, strides, padding=padding,
-                         data_format=data_format, name=name, **kwargs)
+class MaxPooling1D(Pooling):
+    rank = 1
+    reduce = staticmethod(tf.nn.max_pool)
 
-    return type(class_name, (Pooling,), {
-        "rank": rank, "reduce": staticmethod(reduce), "__init__": __init__,
-        "__module__": __name__,
-        "__doc__": f"TF1 `{class_name}` (pooling over {rank} spatial axes)."})
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
-MaxPooling1D = _pooling_class("MaxPooling1D", 1, tf.nn.max_pool)
-MaxPooling2D = _pooling_class("MaxPooling2D", 2, tf.nn.max_pool)
-MaxPooling3D = _pooling_class("MaxPooling3D", 3, tf.nn.max_pool)
-AveragePooling1D = _pooling_class("AveragePooling1D", 1, tf.nn.avg_pool)
-AveragePooling2D = _pooling_class("AveragePooling2D", 2, tf.nn.avg_pool)
-AveragePooling3D = _pooling_class("AveragePooling3D", 3, tf.nn.avg_pool)
+class MaxPooling2D(Pooling):
+    rank = 2
+    reduce = staticmethod(tf.nn.max_pool)
+
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+class MaxPooling3D(Pooling):
+    rank = 3
+    reduce = staticmethod(tf.nn.max_pool)
+
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+class AveragePooling1D(Pooling):
+    rank = 1
+    reduce = staticmethod(tf.nn.avg_pool)
+
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+class AveragePooling2D(Pooling):
+    rank = 2
+    reduce = staticmethod(tf.nn.avg_pool)
+
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+class AveragePooling3D(Pooling):
+    rank = 3
+    reduce = staticmethod(tf.nn.avg_pool)
+
+    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
+                 name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 def max_pooling1d(inputs, pool_size, strides, padding="valid",

@@ -47,11 +47,14 @@ class InspectorCallback(keras.callbacks.Callback):
         for inspector in self._inspectors():
             inspector.refresh(reason)
         cost = time.perf_counter() - now
+        self._last_cost = cost
         self.refresh_count += 1
         self._next_refresh = time.perf_counter() + max(self.min_interval, cost / self.max_overhead)
 
     def on_train_begin(self, logs=None):
-        self._next_refresh = 0.0
+        # The budget holds from the first step: wait as long as the last refresh earned.
+        self._next_refresh = time.perf_counter() + max(
+            self.min_interval, self._last_cost / self.max_overhead)
 
     def on_train_batch_begin(self, batch, logs=None):
         if batch:  # step 0 has no new values yet
@@ -67,3 +70,4 @@ class InspectorCallback(keras.callbacks.Callback):
         self._refresh("fit: finished", force=True)
 
     _epoch = 0
+    _last_cost = 0.0

@@ -178,8 +178,8 @@ def _replace_reshaped_variables(owner, store):
 
 
 def _spec_of(value):
-    if isinstance(value, (tf.Tensor, tf.Variable)) or hasattr(value, "dtype") and hasattr(
-            value, "shape"):
+    """A TensorSpec for array-likes (no data kept alive); other values as they are."""
+    if hasattr(value, "dtype") and hasattr(value, "shape"):
         try:
             return tf.TensorSpec(tuple(value.shape), tf.as_dtype(value.dtype))
         except TypeError:

@@ -30,10 +30,10 @@ _LIBRARY_DIRS = tuple(sorted({
 
 
 def is_user_code(filename: str) -> bool:
-    if filename.startswith("<frozen") or filename == "<string>":
-        return False
-    return not os.path.abspath(filename).startswith(_LIBRARY_DIRS) if not filename.startswith(
-        "<") else True
+    """Cells (<ipython-input-...>, ipykernel temp files) and the user's own files."""
+    if filename.startswith("<"):
+        return not (filename.startswith("<frozen") or filename == "<string>")
+    return not os.path.abspath(filename).startswith(_LIBRARY_DIRS)
 
 
 class InspectingPdb(Pdb):

@@ -16,6 +16,7 @@ from tf1kit.notebook import hooks, render
 from tf1kit.notebook.snapshot import shim_owners, take_snapshot
 
 BATCH_NORM_HISTORY_LENGTH = 200
+BATCH_NORM_TAB = 2
 
 
 class Inspector:
@@ -95,9 +96,19 @@ class Inspector:
         self.tabs = widgets.Tab(children=[
             widgets.VBox([self.table, pager]), self.losses,
             widgets.VBox([self.batch_norm, self.batch_norm_plot]), self.calls])
-        self.tabs.titles = ("Variables", "Regularization", "Batch norm", "Calls")
+        titles = ("Variables", "Regularization", "Batch norm", "Calls")
+        if self.tabs.has_trait("titles"):
+            self.tabs.titles = titles
+        else:  # ipywidgets 7 (older Colab images)
+            for index, title in enumerate(titles):
+                self.tabs.set_title(index, title)
+        self._plot_is_stale = False
+        self.tabs.observe(self._render_plot, names="selected_index")
         self.widget = widgets.VBox([self.header, self.tabs])
         self.widget.add_class("tf1kit-inspector-root")
+        # ipywidgets keeps open widgets alive; through the widget it keeps this
+        # inspector alive too, so `display(tf1kit.inspect(m))` keeps updating.
+        self.widget._tf1kit_inspector = self
 
     def _turn_page(self, step):
         # Re-renders the cached snapshot only: a click never reads TensorFlow state.
@@ -116,10 +127,21 @@ class Inspector:
         self.losses.value = render.losses_html(snapshot)
         self.calls.value = render.calls_html(snapshot.calls)
         self.batch_norm.value = render.batch_norm_html(snapshot)
-        if self._batch_norm_history:
-            from tf1kit.notebook.plots import batch_norm_history_png
+        self._plot_is_stale = True
+        if self.tabs.selected_index == BATCH_NORM_TAB:
+            self._render_plot()
 
-            self.batch_norm_plot.value = batch_norm_history_png(self._batch_norm_history)
+    def _render_plot(self, change=None):
+        # Drawing costs ~0.1 s, so it happens only while its tab is shown; the
+        # history is cached, so a tab click never reads TensorFlow state.
+        if not (self._plot_is_stale and self._batch_norm_history):
+            return
+        if change is not None and change["new"] != BATCH_NORM_TAB:
+            return
+        from tf1kit.notebook.plots import batch_norm_history_png
+
+        self.batch_norm_plot.value = batch_norm_history_png(self._batch_norm_history)
+        self._plot_is_stale = False
 
     def _render_table(self):
         start = self.page * self.page_size

@@ -1,4 +1,4 @@
-"""TF1-style helper source shared by the tf.compat.v1.layers differential cases.
+"""TF1-style helper source shared by the tf.compat.v1.layers differential cases (no tests here).
 
 It is prepended to each case, so it runs unchanged under the official shim
 (tf_keras) and under tf1kit. `run(build, x)` wraps a TF1 forward function in a
