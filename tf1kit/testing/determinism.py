@@ -14,6 +14,7 @@ import contextlib
 
 import tensorflow as tf
 from keras.src import backend as keras_backend
+from keras.src.backend.common.stateless_scope import in_stateless_scope
 from tensorflow.python.framework import random_seed
 
 _MODES = ("constant", "num_random_ops")
@@ -102,7 +103,9 @@ def _keras_draws_through_tf1():
 
     def route(name):
         def draw(*args, seed=None, **kwargs):
-            if type(seed) is _UnseededKerasDraw:
+            # Symbolic tracing (a stateless scope) draws placeholder values
+            # that are thrown away; only real initialization consumes a seed.
+            if type(seed) is _UnseededKerasDraw and not in_stateless_scope():
                 return replacements[name](*args, **kwargs)
             return originals[name](*args, seed=seed, **kwargs)
         return draw
