@@ -42,7 +42,9 @@ def forward(net, x, training):
     flat_first = v1.layers.flatten(g, data_format="channels_first")
     flat_obj = net.flat(k)
     off = v1.layers.dropout(x, 0.4, training=tf.constant(False))
-    return tf.concat([flat_last, flat_first, flat_obj, v1.layers.flatten(off)], axis=1)
+    unset = v1.layers.dropout(x, 0.4, training=None)  # the guide passes None
+    return tf.concat([flat_last, flat_first, flat_obj, v1.layers.flatten(off),
+                      v1.layers.flatten(unset)], axis=1)
 
 def parts():
     return {"drop": v1.layers.Dropout(0.3, seed=7), "flat": v1.layers.Flatten()}

@@ -14,15 +14,19 @@ from tf1kit import layers  # noqa: E402
 from tf1kit.checkpoint import load_tf1_checkpoint  # noqa: E402
 from tf1kit.compat import install, uninstall  # noqa: E402
 from tf1kit.decorator import get_or_create_layer, track_tf1_style_variables  # noqa: E402
+from tf1kit.notebook import InspectorCallback, inspect, load_ipython_extension  # noqa: E402
 from tf1kit.testing import DeterministicRandomTestTool  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DeterministicRandomTestTool",
+    "InspectorCallback",
     "get_or_create_layer",
+    "inspect",
     "install",
     "layers",
+    "load_ipython_extension",
     "load_tf1_checkpoint",
     "track_tf1_style_variables",
     "uninstall",

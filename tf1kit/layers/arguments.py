@@ -106,12 +106,6 @@ def get_activation(value):
     return keras.activations.get(value)
 
 
-def to_nhwc_format(data_format: str, rank: int) -> str:
-    """'channels_last', 2 -> 'NHWC' (the tf.nn spelling)."""
-    spatial = {1: "W", 2: "HW", 3: "DHW"}[rank]
-    return f"N{spatial}C" if data_format == "channels_last" else f"NC{spatial}"
-
-
 def _is_int(value) -> bool:
     if isinstance(value, bool):
         return False
@@ -120,6 +114,3 @@ def _is_int(value) -> bool:
     except (TypeError, ValueError):
         return False
 
-
-def static_dims(tensor) -> list:
-    return tf.TensorShape(tensor.shape).as_list()

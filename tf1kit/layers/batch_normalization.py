@@ -20,8 +20,9 @@ import tensorflow as tf
 from tf1kit.layers import arguments as args
 from tf1kit.layers.base import Layer
 from tf1kit.layers.batch_renorm import BatchRenorm
-from tf1kit.layers.branching import constant_value, smart_cond
+from tf1kit.layers.branching import constant_value, resolve_training, smart_cond
 from tf1kit.layers.input_spec import InputSpec
+from tf1kit.layers.moving_average import assign_moving_average, assign_value
 
 ZEROS = tf.compat.v1.zeros_initializer()
 ONES = tf.compat.v1.ones_initializer()
@@ -62,7 +63,8 @@ class BatchNormalization(Layer):
         # TF1 decides at build time; None and True both mean "fused if possible".
         self.fused = True if fused is None else fused
         self._requested_axis = self.axis
-        self.renorm = BatchRenorm(renorm_clipping, renorm_momentum) if renorm else None
+        self.renorm = bool(renorm)
+        self._renorm = BatchRenorm(renorm_clipping, renorm_momentum) if renorm else None
 
     # -- build -----------------------------------------------------------------
     def build(self, input_shape):
@@ -93,8 +95,8 @@ class BatchNormalization(Layer):
                                                self.moving_mean_initializer)
         self.moving_variance = self._add_statistic("moving_variance", param_shape,
                                                    self.moving_variance_initializer)
-        if self.renorm is not None:
-            self.renorm.create_variables(self, param_shape)
+        if self._renorm is not None:
+            self._renorm.create_variables(self, param_shape)
         self.built = True
 
     def _add_statistic(self, name, shape, initializer):
@@ -131,7 +133,7 @@ class BatchNormalization(Layer):
         # TF1 judged the axis as given (-1 and 3 both qualify), before resolving it.
         requested = self._requested_axis
         requested = [requested] if isinstance(requested, int) else requested
-        fusable = (self.renorm is None and self.virtual_batch_size is None
+        fusable = (self._renorm is None and self.virtual_batch_size is None
                    and self.adjustment is None and len(requested) == 1
                    and requested[0] in (-4, -3, -1, 1, 3, 4))
         self.fused = bool(self.fused) and rank in (4, 5) and fusable
@@ -158,7 +160,7 @@ class BatchNormalization(Layer):
 
     # -- call ------------------------------------------------------------------
     def call(self, inputs, training=False):
-        training = False if training is None else training
+        training = resolve_training(training)
         if self.virtual_batch_size is None:
             if self.fused:
                 return self._fused_call(inputs, training)
@@ -191,13 +193,13 @@ class BatchNormalization(Layer):
         outputs, mean, variance = smart_cond(training, train, infer)
         if constant_value(training) is not False:
             if in_kernel_average:
-                self.add_update(lambda: self._assign(self.moving_mean, mean))
-                self.add_update(lambda: self._assign(self.moving_variance, variance))
+                self.add_update(lambda: assign_value(self.moving_mean, mean))
+                self.add_update(lambda: assign_value(self.moving_variance, variance))
             else:
                 momentum = smart_cond(training, lambda: tf.constant(self.momentum),
                                       lambda: tf.constant(1.0))
-                self.add_update(lambda: self._average(self.moving_mean, mean, momentum))
-                self.add_update(lambda: self._average(self.moving_variance, variance,
+                self.add_update(lambda: assign_moving_average(self.moving_mean, mean, momentum))
+                self.add_update(lambda: assign_moving_average(self.moving_variance, variance,
                                                       momentum))
         return outputs
 
@@ -246,14 +248,14 @@ class BatchNormalization(Layer):
         if self.virtual_batch_size is not None:
             new_mean = tf.reduce_mean(mean, axis=1, keepdims=True)
             new_variance = tf.reduce_mean(variance, axis=1, keepdims=True)
-        if self.renorm is not None:
-            r, d, new_mean, new_variance = self.renorm.correct(
+        if self._renorm is not None:
+            r, d, new_mean, new_variance = self._renorm.correct(
                 self, new_mean, new_variance, training)
             r = broadcast(tf.stop_gradient(r))
             d = broadcast(tf.stop_gradient(d))
             scale, offset = _compose(r, d, scale, offset)
         self.add_update(lambda: smart_cond(
-            training, lambda: self._average(self.moving_mean, new_mean, self.momentum),
+            training, lambda: assign_moving_average(self.moving_mean, new_mean, self.momentum),
             lambda: tf.convert_to_tensor(self.moving_mean)))
         self.add_update(lambda: smart_cond(
             training, lambda: self._update_variance(new_variance),
@@ -261,25 +263,9 @@ class BatchNormalization(Layer):
         return mean, variance, scale, offset
 
     def _update_variance(self, new_variance):
-        if self.renorm is None:
-            return self._average(self.moving_variance, new_variance, self.momentum)
-        return self.renorm.update_moving_variance(self, new_variance)
-
-    # -- variable updates ------------------------------------------------------
-    @staticmethod
-    def _average(variable, value, momentum):
-        """variable -= (variable - value) * (1 - momentum)"""
-        decay = tf.cast(1.0 - tf.convert_to_tensor(momentum), variable.dtype)
-        delta = (tf.convert_to_tensor(variable) - tf.cast(value, variable.dtype)) * decay
-        if tf.compat.v1.executing_eagerly_outside_functions():
-            return variable.assign_sub(delta)
-        return tf.compat.v1.assign_sub(variable, delta)
-
-    @staticmethod
-    def _assign(variable, value):
-        if tf.compat.v1.executing_eagerly_outside_functions():
-            return variable.assign(value)
-        return tf.compat.v1.assign(variable, value)
+        if self._renorm is None:
+            return assign_moving_average(self.moving_variance, new_variance, self.momentum)
+        return self._renorm.update_moving_variance(self, new_variance)
 
 
 def _validate_axis(axis, input_shape):

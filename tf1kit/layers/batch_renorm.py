@@ -12,6 +12,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers.branching import smart_cond
+from tf1kit.layers.moving_average import assign_moving_average, assign_value
 
 _CLIPPING_KEYS = ("rmax", "rmin", "dmax")
 
@@ -64,11 +65,11 @@ class BatchRenorm:
 
     def update_moving_variance(self, layer, new_variance):
         """Averages the stddev (epsilon included), derives the variance."""
-        stddev = layer._average(layer.moving_stddev, tf.sqrt(new_variance + layer.epsilon),
+        stddev = assign_moving_average(layer.moving_stddev, tf.sqrt(new_variance + layer.epsilon),
                                 layer.momentum)
         stddev = tf.convert_to_tensor(stddev)
         variance = tf.nn.relu(stddev * stddev - layer.epsilon)  # rounding can go < 0
-        return layer._assign(layer.moving_variance, variance)
+        return assign_value(layer.moving_variance, variance)
 
     def _clip(self, r, d):
         rmin, rmax, dmax = (self.clipping.get(k) for k in ("rmin", "rmax", "dmax"))
@@ -84,5 +85,5 @@ class BatchRenorm:
         value = tf.identity(value)
         return smart_cond(
             training,
-            lambda: tf.convert_to_tensor(layer._average(variable, value, self.momentum)),
+            lambda: tf.convert_to_tensor(assign_moving_average(variable, value, self.momentum)),
             lambda: tf.identity(tf.convert_to_tensor(variable)))

@@ -23,3 +23,19 @@ def smart_cond(flag, true_fn, false_fn):
     if value is None:
         return tf.cond(tf.cast(flag, tf.bool), true_fn, false_fn)
     return true_fn() if value else false_fn()
+
+
+def resolve_training(training):
+    """`training=None` means "the mode of the Keras call around me".
+
+    Inside a Keras layer called with training=True, TF1 layers given
+    training=None trained too (the Keras call context's learning phase, as in
+    the official shim); anywhere else None means inference, TF1's default.
+    """
+    if training is not None:
+        return training
+    from keras.src.backend.common import global_state
+
+    context = global_state.get_global_attribute("current_call_ctx")
+    inherited = getattr(context, "training", None)
+    return False if inherited is None else inherited

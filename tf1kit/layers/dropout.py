@@ -12,7 +12,7 @@ import numbers
 import tensorflow as tf
 
 from tf1kit.layers.base import Layer
-from tf1kit.layers.branching import smart_cond
+from tf1kit.layers.branching import resolve_training, smart_cond
 
 
 class Dropout(Layer):
@@ -30,8 +30,7 @@ class Dropout(Layer):
     def call(self, inputs, training=False):
         if isinstance(self.rate, numbers.Real) and self.rate == 0:
             return tf.identity(inputs)
-        if training is None:
-            training = False  # TF1's learning phase defaulted to inference
+        training = resolve_training(training)
         return smart_cond(training, lambda: self._drop(inputs), lambda: tf.identity(inputs))
 
     def _drop(self, inputs):

@@ -1,10 +1,10 @@
-"""Where the eager call time goes: `python -m benchmarks.profile_eager`.
+"""Where the eager call time goes: `python -m benchmarks.diagnostics.profile_eager`.
 
 Profiles repeated eager calls of one network in one world with cProfile and
 prints the functions with the most cumulative and own time, so a missed
 target can be traced to a function in tf1kit/ or TensorFlow.
 
-    python -m benchmarks.profile_eager --world tf1kit --network resnet
+    python -m benchmarks.diagnostics.profile_eager --world tf1kit --network resnet
 """
 
 import argparse

@@ -1,0 +1,1 @@
+"""Diagnostics behind the benchmark verdicts: profiles and fix experiments."""
