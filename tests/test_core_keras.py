@@ -235,3 +235,25 @@ def test_keras_file_round_trip_of_a_subclassed_model(tmp_path):
     loaded = keras.models.load_model(tmp_path / "sub.keras")
     assert [v.name for v in loaded.weights] == ["sub/w:0"]
     np.testing.assert_allclose(loaded(DATA[0]).numpy(), expected, rtol=1e-6)
+
+
+def test_call_observers_see_every_decorated_call_and_its_outcome():
+    from tf1kit.decorator import add_call_observer, remove_call_observer
+
+    seen = []
+
+    def observer(owner, args, kwargs):
+        seen.append(("start", type(owner).__name__))
+        return lambda error: seen.append(("end", type(error).__name__ if error else None))
+
+    layer = ShimDense()
+    add_call_observer(observer)
+    try:
+        layer(DATA[0], training=True)
+        with pytest.raises(ValueError):
+            layer(np.ones((2, 5), np.float32))  # kernel shape conflict
+    finally:
+        remove_call_observer(observer)
+    layer(DATA[0])
+    assert seen == [("start", "ShimDense"), ("end", None),
+                    ("start", "ShimDense"), ("end", "ValueError")]

@@ -42,6 +42,8 @@ def track_tf1_style_variables(method):
     @functools.wraps(method)
     def tracked(self, *args, **kwargs):
         store = store_of(self, method)
+        if _call_observers:
+            return _observed_call(store, method, self, args, kwargs)
         with store_scope(store):
             return method(self, *args, **kwargs)
 
@@ -105,6 +107,38 @@ def _build_creates_nothing(self, input_shape):
     TF1 ones, so seeds would no longer line up with TF1's order.
     """
     del input_shape
+
+
+_call_observers: list = []
+
+
+def add_call_observer(observer) -> None:
+    """Runs `observer(owner, args, kwargs)` as each decorated call starts.
+
+    It may return `finished(error)`, run when the call ends (error is None on
+    success). The notebook inspector and `%tf1debug` watch calls this way;
+    with no observer a call pays one list check.
+    """
+    _call_observers.append(observer)
+
+
+def remove_call_observer(observer) -> None:
+    _call_observers.remove(observer)
+
+
+def _observed_call(store, method, owner, args, kwargs):
+    finishers = [finish for finish in (observe(owner, args, kwargs)
+                                       for observe in tuple(_call_observers)) if finish]
+    error = None
+    try:
+        with store_scope(store):
+            return method(owner, *args, **kwargs)
+    except BaseException as exc:  # KeyboardInterrupt included: observers log it
+        error = exc
+        raise
+    finally:
+        for finish in finishers:
+            finish(error)
 
 
 def store_of(owner, method=None) -> VariableStore:

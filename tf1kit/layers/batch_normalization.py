@@ -191,16 +191,19 @@ class BatchNormalization(Layer):
                 epsilon=self.epsilon, is_training=False, data_format=self._fused_layout)
 
         outputs, mean, variance = smart_cond(training, train, infer)
-        if constant_value(training) is not False:
-            if in_kernel_average:
-                self.add_update(lambda: assign_value(self.moving_mean, mean))
-                self.add_update(lambda: assign_value(self.moving_variance, variance))
-            else:
-                momentum = smart_cond(training, lambda: tf.constant(self.momentum),
-                                      lambda: tf.constant(1.0))
-                self.add_update(lambda: assign_moving_average(self.moving_mean, mean, momentum))
-                self.add_update(lambda: assign_moving_average(self.moving_variance, variance,
-                                                      momentum))
+        if constant_value(training) is False:
+            return outputs
+        if in_kernel_average:
+            # The kernel returned the averaged statistics (inference: the old ones).
+            self.add_update(lambda: assign_value(self.moving_mean, mean))
+            self.add_update(lambda: assign_value(self.moving_variance, variance))
+        else:
+            # A TF1 graph averages outside the kernel; momentum 1 keeps the old value.
+            momentum = smart_cond(training, lambda: tf.constant(self.momentum),
+                                  lambda: tf.constant(1.0))
+            self.add_update(lambda: assign_moving_average(self.moving_mean, mean, momentum))
+            self.add_update(
+                lambda: assign_moving_average(self.moving_variance, variance, momentum))
         return outputs
 
     def _plain_call(self, inputs, training):

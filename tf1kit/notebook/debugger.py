@@ -1,8 +1,8 @@
 """`%tf1debug`: pdb that stops in the TF1 forward pass and refreshes inspectors.
 
 The expression runs with tf.function disabled, under a Pdb that ignores every
-frame until a decorated call begins (noticed through the variable store's
-`begin_call`), then stops at the first line of user code: the decorated method
+frame until a decorated call begins (noticed through the core decorator's
+call observer), then stops at the first line of user code: the decorated method
 or the `%%tf1layer` cell. Library frames (site-packages, the standard library,
 tf1kit itself) are never stopped in. Each stop refreshes the open inspectors
 before the prompt, so stepping shows variables appear one by one.
@@ -19,7 +19,7 @@ import tensorflow as tf
 from IPython.core.debugger import Pdb
 
 from tf1kit.notebook import hooks
-from tf1kit.store import VariableStore
+from tf1kit.decorator import add_call_observer, remove_call_observer
 
 _LIBRARY_DIRS = tuple(sorted({
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,  # tf1kit
@@ -104,18 +104,15 @@ def _eager_functions():
 
 @contextlib.contextmanager
 def _arm_on_decorated_call(debugger):
-    """Every decorated call starts with store.begin_call(): arm the debugger there."""
-    original = VariableStore.begin_call
-
-    def begin_call(store):
+    """Arms the debugger as each decorated call starts (a core call observer)."""
+    def arm(owner, args, kwargs):
         debugger.armed = True
-        return original(store)
 
-    VariableStore.begin_call = begin_call
+    add_call_observer(arm)
     try:
         yield
     finally:
-        VariableStore.begin_call = original
+        remove_call_observer(arm)
 
 
 @contextlib.contextmanager

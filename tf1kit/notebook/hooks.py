@@ -1,27 +1,25 @@
 """Tells inspectors when a watched shim layer or module has finished a call.
 
-The core decorator has no "call finished" hook, so a watched owner gets a thin
-wrapper around its decorated method (an instance attribute for a Keras layer,
-whose `__call__` looks up `self.call`; a per-class subclass for a `tf.Module`
-decorated on `__call__`). Nested calls are folded: inspectors refresh once,
-when the outermost watched call returns. Everything runs on the caller's
-thread; nothing here starts threads.
+One call observer, registered with the core decorator while an owner is
+watched, logs each call of a watched owner and refreshes its inspectors. Nested
+calls are folded: inspectors refresh once, when the outermost watched call
+returns. Everything runs on the caller's thread; nothing here starts threads.
 """
 
 from __future__ import annotations
 
 import collections
-import functools
 import itertools
 import threading
 import weakref
+
+from tf1kit.decorator import add_call_observer
 
 CALL_LOG_LENGTH = 20
 
 _inspectors: "weakref.WeakKeyDictionary[object, weakref.WeakSet]" = weakref.WeakKeyDictionary()
 _all_inspectors: "weakref.WeakSet" = weakref.WeakSet()
 _state = threading.local()
-_watched_classes: dict = {}
 _sequence = itertools.count(1)  # orders call-log entries across owners
 
 
@@ -51,26 +49,36 @@ def call_log(owner) -> collections.deque:
 
 
 def run_reported(owner, function, args, kwargs):
-    """Runs one call of `owner`, logs it, and refreshes inspectors when outermost."""
+    """Runs one call of `owner` as a reported call (cell layers report their own)."""
+    finish = _begin(owner, args, kwargs)
+    error = None
+    try:
+        return function(*args, **kwargs)
+    except BaseException as exc:  # KeyboardInterrupt too: log it, then re-raise
+        error = exc
+        raise
+    finally:
+        finish(error)
+
+
+def _begin(owner, args, kwargs):
+    """Logs a call and returns what to run when it ends."""
     entry = _log_entry(owner, args, kwargs)
     depth = getattr(_state, "depth", 0)
     if depth == 0:
         _state.pending = {}
     _state.depth = depth + 1
-    try:
-        result = function(*args, **kwargs)
-        entry["status"] = "ok"
-        return result
-    except BaseException as error:  # KeyboardInterrupt too: log it, then re-raise
-        entry["status"] = type(error).__name__
-        raise
-    finally:
+
+    def finish(error):
+        entry["status"] = "ok" if error is None else type(error).__name__
         _state.depth = depth
         for inspector in _inspectors.get(owner, ()):
             _state.pending[id(inspector)] = inspector
         if depth == 0:
             pending, _state.pending = _state.pending, {}
             _notify(pending.values())
+
+    return finish
 
 
 def _notify(inspectors):
@@ -106,24 +114,24 @@ def _shape_of(value):
         return str(shape)
 
 
-# -- installing the wrappers ---------------------------------------------------
+# -- watching calls through the core decorator's observer ------------------
+
+_watched: "weakref.WeakSet" = weakref.WeakSet()
+
 
 def watch(owner) -> None:
-    """Makes `owner` report its calls (idempotent; cell layers already do)."""
-    if getattr(type(owner), "_tf1kit_reports_calls", False) or owner.__dict__.get(
-            "_tf1kit_watched"):
+    """Makes `owner` report its decorated calls (idempotent; cell layers already do)."""
+    if getattr(type(owner), "_tf1kit_reports_calls", False):
         return
-    import keras
+    if not _watched:
+        add_call_observer(_observe)
+    _watched.add(owner)
 
-    if isinstance(owner, keras.layers.Layer):
-        _wrap_instance_method(owner, "call")
-    else:
-        for name in tracked_method_names(type(owner)):
-            if name.startswith("__"):
-                owner.__class__ = _reporting_subclass(type(owner), name)
-            else:
-                _wrap_instance_method(owner, name)
-    object.__setattr__(owner, "_tf1kit_watched", True)
+
+def _observe(owner, args, kwargs):
+    if owner in _watched:
+        return _begin(owner, args, kwargs)
+    return None
 
 
 def tracked_method_names(cls) -> list[str]:
@@ -133,30 +141,3 @@ def tracked_method_names(cls) -> list[str]:
             if getattr(value, "_tf1kit_tracked", False) and name not in names:
                 names.append(name)
     return names
-
-
-def _wrap_instance_method(owner, name):
-    method = getattr(type(owner), name)
-    owner_ref = weakref.ref(owner)  # the wrapper must not keep its owner alive
-
-    @functools.wraps(method)
-    def reporting(*args, **kwargs):
-        owner = owner_ref()
-        return run_reported(owner, functools.partial(method, owner), args, kwargs)
-
-    object.__setattr__(owner, name, reporting)
-
-
-def _reporting_subclass(cls, name):
-    key = (cls, name)
-    if key not in _watched_classes:
-        original = getattr(cls, name)
-
-        @functools.wraps(original)
-        def reporting(self, *args, **kwargs):
-            return run_reported(self, functools.partial(original, self), args, kwargs)
-
-        _watched_classes[key] = type(cls.__name__, (cls,), {
-            name: reporting, "__qualname__": cls.__qualname__,
-            "__module__": cls.__module__, "_tf1kit_reports_calls": True})
-    return _watched_classes[key]
