@@ -7,8 +7,42 @@ import pytest
 import tensorflow as tf
 
 import tf1kit
+from differential import assert_same, case, official, ours
 
 v1 = tf.compat.v1
+
+GRAPH_SESSION = case("layers_graph_session", '''
+G = v1.glorot_uniform_initializer
+graph = tf.Graph()
+with graph.as_default(), v1.keras.utils.DeterministicRandomTestTool(
+        mode="num_random_ops").scope():
+    x = v1.placeholder(tf.float32, [None, 6, 6, 3])
+    training = v1.placeholder_with_default(False, [])
+    with v1.variable_scope("model"):
+        h = v1.layers.conv2d(x, 4, 3, kernel_initializer=G(), kernel_regularizer="l2")
+        h = v1.layers.batch_normalization(h, training=training, momentum=0.5)
+        h = v1.layers.separable_conv2d(h, 3, 2, depthwise_initializer=G(),
+                                       pointwise_initializer=G())
+        h = v1.layers.batch_normalization(h, training=training, fused=False, momentum=0.5)
+        h = v1.layers.dropout(v1.layers.flatten(h), 0.5, training=training)
+        out = v1.layers.dense(h, 2, kernel_initializer=G(), kernel_regularizer="l2")
+    reg = tf.add_n(v1.losses.get_regularization_losses())
+    updates = v1.get_collection(v1.GraphKeys.UPDATE_OPS)
+    names = sorted(v.op.name for v in v1.global_variables())
+    with v1.Session(graph=graph) as sess:
+        sess.run(v1.global_variables_initializer())
+        feed = {x: np.random.RandomState(0).uniform(size=(4, 6, 6, 3))}
+        result["infer"] = sess.run(out, feed)
+        result["reg"] = sess.run(reg)
+        sess.run(updates, dict(feed, **{training: True}))
+        sess.run(updates, dict(feed, **{training: True}))
+        result["after"] = dict(zip(names, sess.run(
+            [graph.get_tensor_by_name(n + ":0") for n in names])))
+        result["infer_after"] = sess.run(out, feed)
+result["names"] = names
+result["n_updates"] = len(updates)
+result["trainable"] = sorted(v.op.name for v in graph.get_collection("trainable_variables"))
+''')
 
 
 def model_fn(x, training):
@@ -108,3 +142,9 @@ def test_graph_layer_updates_property_holds_the_ops():
         inference = v1.layers.BatchNormalization()
         inference(x, training=False)
         assert inference.updates == []
+
+
+def test_graph_session_matches_official_shim_in_a_graph():
+    """The same TF1 graph code under tf_keras' legacy layers and under
+    tf1kit.layers: names, update ops, regularization, statistics, outputs."""
+    assert_same(official(GRAPH_SESSION), ours(GRAPH_SESSION), rtol=1e-5, atol=1e-5)

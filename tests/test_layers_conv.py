@@ -36,7 +36,16 @@ def forward(net, x, training):
                          kernel_initializer=GLOROT())
     b = v1.layers.max_pooling2d(a, 2, 2, data_format="channels_first")
     c = v1.layers.average_pooling2d(a, 3, 1, padding="same", data_format="channels_first")
-    return tf.concat([tf.reshape(b, [2, -1]), tf.reshape(c, [2, -1])], axis=1)
+    d = v1.layers.conv2d_transpose(first, 2, 2, strides=3, data_format="channels_first",
+                                   kernel_initializer=GLOROT())
+    e = v1.layers.separable_conv2d(first, 3, 2, data_format="channels_first",
+                                   depthwise_initializer=GLOROT(),
+                                   pointwise_initializer=GLOROT())
+    f = v1.layers.conv1d(tf.reshape(first, [2, 3, 36]), 2, 3, padding="same",
+                         dilation_rate=2, data_format="channels_first",
+                         kernel_initializer=GLOROT())
+    g = v1.layers.flatten(first, data_format="channels_first")
+    return tf.concat([tf.reshape(t, [2, -1]) for t in (b, c, d, e, f, g)], axis=1)
 
 # Gradients are left out: the official max-pool gradient refuses NCHW on CPU.
 result.update(run(forward, data(2, 6, 6, 3), steps=0))
