@@ -25,6 +25,12 @@ def run(task: dict) -> dict:
             result["scaling"] = measure_scaling(world, task["counts"], task["samples"])
         else:
             result["networks"][job] = measure_network(world, job, sizes, task["samples"])
+            if world == "tf1kit" and task.get("paired", True):
+                # After measure_network: the second model must not count in its memory.
+                from benchmarks.paired import measure_paired
+
+                result.setdefault("paired", {})[job] = measure_paired(
+                    job, sizes, task["samples"])
     return result
 
 

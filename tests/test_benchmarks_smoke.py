@@ -31,7 +31,7 @@ def test_quick_benchmark_writes_every_figure_for_every_world(tmp_path):
     result = run_quick_benchmark(tmp_path)
     summary = result["summary"]
 
-    assert set(summary) >= {"figures", "imports", "scaling", "ratios", "targets"}
+    assert set(summary) >= {"figures", "imports", "scaling", "ratios", "paired", "targets"}
     for network in NETWORKS:
         for figure in TIMED_FIGURES:
             for world in WORLDS:
@@ -39,6 +39,8 @@ def test_quick_benchmark_writes_every_figure_for_every_world(tmp_path):
         # Same TF1 source in two worlds, rewritten for the third: same variables.
         counts = summary["figures"][network]["variables"]
         assert counts["tf1kit"] == counts["official"] == counts["native"] > 0
+        for figure, values in summary["paired"][network].items():
+            assert values["tf1kit"] > 0 and values["native"] > 0, (network, figure)
     assert summary["imports"]["import_tf1kit_ms"] > 0
     for world in WORLDS:
         assert summary["imports"]["import_tensorflow_ms"][world] > 0

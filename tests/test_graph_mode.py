@@ -40,6 +40,10 @@ with graph.as_default(), v1.keras.utils.DeterministicRandomTestTool(
             [graph.get_tensor_by_name(n + ":0") for n in names])))
         result["infer_after"] = sess.run(out, feed)
 result["names"] = names
+result["output_name"] = out.name
+result["compute_ops"] = sorted(op.name for op in graph.get_operations()
+                               if op.type in ("MatMul", "Conv2D", "FusedBatchNormV3",
+                                              "DepthwiseConv2dNative", "BiasAdd"))
 result["n_updates"] = len(updates)
 result["trainable"] = sorted(v.op.name for v in graph.get_collection("trainable_variables"))
 ''')

@@ -57,6 +57,17 @@ def forward(net, x, training):
 result.update(run(forward, data(4, 3, 5) * 2.0 + 0.5, steps=3))
 ''')
 
+ADJUSTMENT = layer_case(case, "layers_bn_adjustment", '''
+def adjustment(shape):
+    return tf.fill([5], 1.5), tf.fill([5], -0.25)
+
+def forward(net, x, training):
+    return v1.layers.batch_normalization(x, momentum=0.5, adjustment=adjustment,
+                                         training=training)
+
+result.update(run(forward, data(4, 3, 5) + 0.5, steps=2))
+''')
+
 TENSOR_TRAINING = layer_case(case, "layers_bn_tensor_training", '''
 class Model(tf.keras.layers.Layer):
     @v1.keras.utils.track_tf1_style_variables
@@ -117,7 +128,7 @@ with v1.keras.utils.DeterministicRandomTestTool(mode="num_random_ops").scope():
 ''')
 
 
-@pytest.mark.parametrize("name", [PLAIN, FUSED, OPTIONS, TENSOR_TRAINING,
+@pytest.mark.parametrize("name", [PLAIN, FUSED, OPTIONS, ADJUSTMENT, TENSOR_TRAINING,
                                   GRAPH_FUNCTION_TRAIN])
 def test_matches_official(name):
     assert_same(official(name), ours(name), rtol=1e-5, atol=1e-5)

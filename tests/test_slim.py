@@ -40,19 +40,20 @@ with v1.keras.utils.DeterministicRandomTestTool(mode="num_random_ops").scope():
 
 @pytest.fixture(scope="module", autouse=True)
 def slim_on_tf1kit():
+    """install() points TF-Slim's layer modules at tf1kit.layers."""
     import tf1kit
-    from tf1kit.compat.slim import slim_targets
 
     tf1kit.install()
-    saved = [(owner, name, owner.__dict__.get(name)) for owner, name, _ in slim_targets()]
-    for owner, name, replacement in slim_targets():
-        setattr(owner, name, replacement)
-    yield
-    for owner, name, original in saved:
-        if original is None:
-            delattr(owner, name)
-        else:
-            setattr(owner, name, original)
+
+
+def test_importing_slim_keeps_tf1kit_installed():
+    import tensorflow as tf
+    import tensorflow.compat.v1 as tf_v1
+
+    import tf1kit
+
+    assert tf.compat.v1.layers is tf1kit.layers
+    assert tf_v1.layers is tf1kit.layers
 
 
 def test_slim_layers_match_official_names_values_and_losses():

@@ -8,6 +8,7 @@ Only those names are touched, and `uninstall()` restores what was there.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import tensorflow as tf
@@ -20,6 +21,7 @@ _saved: list[tuple[object, str, object]] = []
 def _targets():
     import tf1kit
     from tf1kit import layers
+    from tf1kit.compat.slim import slim_targets
 
     utils = tf.compat.v1.keras.utils
     return [
@@ -27,6 +29,7 @@ def _targets():
         (utils, "get_or_create_layer", tf1kit.get_or_create_layer),
         (utils, "DeterministicRandomTestTool", tf1kit.DeterministicRandomTestTool),
         (tf.compat.v1, "layers", layers),
+        *slim_targets(),
     ]
 
 
@@ -39,6 +42,9 @@ def install() -> None:
     with _lock:
         if _saved:
             return
+        # `import tensorflow.compat.v1` (common in TF1 code) would otherwise load
+        # a second copy of the module and rebind tf.compat.v1 without our names.
+        sys.modules.setdefault("tensorflow.compat.v1", tf.compat.v1)
         for owner, name, replacement in _targets():
             _saved.append((owner, name, owner.__dict__.get(name, _MISSING)))
             setattr(owner, name, replacement)

@@ -51,7 +51,13 @@ class Layer(tf.Module):
         if isinstance(name, tf.compat.v1.VariableScope):
             name = name.name
         base_name = name or _snake_case(type(self).__name__)
-        super().__init__(name=_module_identifier(base_name))
+        if tf.executing_eagerly():
+            super().__init__(name=_module_identifier(base_name))
+        else:
+            # In a graph, tf.Module's constructor claims the name scope "dense";
+            # TF1 left it to the variable scope, so ops are "dense/MatMul".
+            with tf.Graph().as_default():
+                super().__init__(name=_module_identifier(base_name))
         self._base_name = base_name
         self._given_name = name
         self._reuse = reuse
@@ -122,7 +128,7 @@ class Layer(tf.Module):
             with tf.compat.v1.variable_scope(
                     self._scope, reuse=reuse, auxiliary_name_scope=False) as current:
                 self._current_scope = current
-                with _op_name_scope(current):
+                with _op_name_scope(self._scope):
                     inputs = _to_tensors(inputs, self.dtype)
                     if not self.built:
                         self._build_for(inputs)

@@ -44,9 +44,23 @@ class TF1Variable(keras.Variable):
             synchronization=self._map_synchronization(self.synchronization),
         )
 
+    @property
+    def dtype(self):
+        # Keras 3 spells dtypes as strings; TF1 code reads `v.dtype.base_dtype`.
+        return TF1DType(super().dtype)
+
     def get_shape(self):
         # TensorFlow's variable store compares shapes through get_shape().
         return tf.TensorShape(self.shape)
+
+
+class TF1DType(str):
+    """A Keras dtype string ("float32") that also answers tf.DType's attributes."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(tf.as_dtype(str(self)), name)
 
 
 @contextlib.contextmanager

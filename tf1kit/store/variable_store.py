@@ -59,6 +59,10 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
             losses.extend(getattr(layer, "losses", []))
         return losses
 
+    def add_regularizer(self, variable, regularizer):
+        """Regularizes a stored variable (TF's legacy layers call this)."""
+        variable.regularizer = regularizer
+
     def drop(self, name: str):
         """Forgets a variable (used when a redefined cell no longer needs it)."""
         self._tf_variables.pop(name, None)
