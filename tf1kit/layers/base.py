@@ -80,12 +80,19 @@ class Layer(tf.Module):
             with tf.compat.v1.variable_scope(scope) as captured:
                 self._scope = captured
 
+    # Keras 3's Dense and Conv1D/2D/3D save their kernel as `_kernel`. Tracking
+    # the kernel under both names lets an object-based checkpoint of this layer
+    # restore into the TF1 layer (`kernel`) and into its Keras 3 replacement.
+    _keras3_kernel_alias = False
+
     def __setattr__(self, name, value):
         # tf.Module wraps and tracks every attribute, which costs more than the
         # layer itself on each functional call. Only trackable values (the
         # variables, nested modules) need it, for checkpoints.
         if isinstance(value, tf.__internal__.tracking.Trackable):
             super().__setattr__(name, value)
+            if name == "kernel" and self._keras3_kernel_alias:
+                super().__setattr__("_kernel", value)
         else:
             object.__setattr__(self, name, value)
 

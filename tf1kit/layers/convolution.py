@@ -126,6 +126,8 @@ class Conv(Layer):
 
 
 class Conv1D(Conv):
+    _keras3_kernel_alias = True
+
     causal_allowed = True
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
@@ -142,6 +144,8 @@ class Conv1D(Conv):
 
 
 class Conv2D(Conv):
+    _keras3_kernel_alias = True
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
                  data_format="channels_last", dilation_rate=(1, 1), activation=None,
                  use_bias=True, kernel_initializer=None, bias_initializer=ZEROS,
@@ -156,6 +160,8 @@ class Conv2D(Conv):
 
 
 class Conv3D(Conv):
+    _keras3_kernel_alias = True
+
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",
                  data_format="channels_last", dilation_rate=(1, 1, 1), activation=None,
                  use_bias=True, kernel_initializer=None, bias_initializer=ZEROS,

@@ -10,6 +10,8 @@ from tf1kit.layers.input_spec import InputSpec
 
 
 class Dense(Layer):
+    _keras3_kernel_alias = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
                  bias_initializer=tf.compat.v1.zeros_initializer(), kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
