@@ -103,3 +103,16 @@ def test_bad_debug_input_is_a_usage_error(shell, stepping, line, message):
     result = shell.run_cell(line)
     assert isinstance(result.error_in_exec, UsageError)
     assert message in str(result.error_in_exec)
+
+
+def test_commands_option_scripts_the_session_without_a_prompt(shell, stepping, capsys):
+    result = shell.run_cell('%tf1debug --commands "n;p w.shape;c" stepped(debug_x, training=True)')
+    assert result.success, result.error_in_exec
+    out = capsys.readouterr().out
+    assert "TensorShape([2, 3])" in out
+    assert "*** " not in out
+
+
+def test_commands_option_with_breakpoint_flag_parses(shell, stepping, capsys):
+    result = shell.run_cell("%tf1debug -b -c 'c' stepped(debug_x)")
+    assert result.success, result.error_in_exec

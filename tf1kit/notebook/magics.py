@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -59,6 +61,9 @@ class TF1Magics(Magics):
     @magic_arguments()
     @argument("-b", "--at-breakpoint", action="store_true",
               help="Stop only at breakpoint() calls, not at the first line.")
+    @argument("-c", "--commands", default=None,
+              help='pdb commands to run instead of prompting, separated by ";", '
+                   'e.g. --commands "n;n;p kernel.shape;c" (for notebooks run top to bottom).')
     @argument("expression", nargs="*", help="The call to debug, e.g. layer(x).")
     def tf1debug(self, line):
         """Run EXPRESSION eagerly under pdb, stopping in the TF1 forward pass.
@@ -69,11 +74,16 @@ class TF1Magics(Magics):
         from tf1kit.notebook.debugger import debug_expression
 
         args = self._parse(self.tf1debug, line)
-        expression = re.sub(r"^\s*(-b|--at-breakpoint)(\s+|$)", "", line).strip()
+        expression = _strip_options(line, _TF1DEBUG_OPTIONS)
         if not expression:
             raise UsageError(f"%tf1debug needs an expression.\n{_usage(self.tf1debug)}")
-        return debug_expression(self.shell, expression,
-                                stop_at_first_line=not args.at_breakpoint)
+        stdin = stdout = None
+        if args.commands is not None:
+            commands = args.commands.strip("\"'").split(";")
+            stdin = io.StringIO("".join(f"{c.strip()}\n" for c in commands if c.strip()))
+            stdout = sys.stdout  # pdb reads `stdin` only when given a stdout too
+        return debug_expression(self.shell, expression, stop_at_first_line=not args.at_breakpoint,
+                                stdin=stdin, stdout=stdout)
 
     @line_magic
     @magic_arguments()
@@ -105,6 +115,17 @@ class TF1Magics(Magics):
             return parse_argstring(magic, line)
         except UsageError as error:
             raise UsageError(f"{error}\n{_usage(magic)}") from None
+
+
+# The expression may contain spaces, so it is what remains of the raw line
+# once the options are taken off.
+_TF1DEBUG_OPTIONS = re.compile(
+    r"^\s*(?:(?:-b|--at-breakpoint)(?:\s+|$)"
+    r"|(?:-c|--commands)(?:=|\s+)(?:\"[^\"]*\"|'[^']*'|\S+)\s*)*")
+
+
+def _strip_options(line: str, options: re.Pattern) -> str:
+    return options.sub("", line, count=1).strip()
 
 
 def _usage(magic) -> str:
