@@ -45,54 +45,30 @@ class MaxPooling1D(Pooling):
     rank = 1
     reduce = staticmethod(tf.nn.max_pool)
 
-    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
-                 name=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
-
 
 class MaxPooling2D(Pooling):
     rank = 2
     reduce = staticmethod(tf.nn.max_pool)
-
-    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
-                 name=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 class MaxPooling3D(Pooling):
     rank = 3
     reduce = staticmethod(tf.nn.max_pool)
 
-    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
-                 name=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
-
 
 class AveragePooling1D(Pooling):
     rank = 1
     reduce = staticmethod(tf.nn.avg_pool)
-
-    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
-                 name=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 class AveragePooling2D(Pooling):
     rank = 2
     reduce = staticmethod(tf.nn.avg_pool)
 
-    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
-                 name=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
-
 
 class AveragePooling3D(Pooling):
     rank = 3
     reduce = staticmethod(tf.nn.avg_pool)
-
-    def __init__(self, pool_size, strides, padding="valid", data_format="channels_last",
-                 name=None, **kwargs):
-        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
 
 
 def max_pooling1d(inputs, pool_size, strides, padding="valid",
