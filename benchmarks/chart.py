@@ -38,7 +38,7 @@ def _ratio_bars(axis, figures):
     axis.set_xticklabels([f"{n}\n{LABELS[f].split(' (')[0].replace('`', '')}" for n, f in groups],
                          rotation=90, fontsize=7)
     axis.set_ylabel("time / native Keras 3 time")
-    axis.set_title("Ratio to native Keras 3 (lower is faster)")
+    axis.set_title("Median time / native Keras 3 median, separate processes (lower is faster)")
     axis.legend(fontsize=8)
 
 

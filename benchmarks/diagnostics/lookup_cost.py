@@ -1,11 +1,9 @@
 """Pure get_variable reuse cost, per variable, in one world.
 
-    python -m benchmarks.diagnostics.lookup_cost --world tf1kit [--fix NAME ...]
+    python -m benchmarks.diagnostics.lookup_cost --world tf1kit
 
 A decorated layer asks for N existing variables and does no math, so the
-eager call time is the shim's lookup path alone. `--fix` applies a proposed
-store fix from candidate_store_fixes (tf1kit world only) in this process.
-Prints one JSON line: milliseconds per call and microseconds per variable.
+eager call time is the shim's lookup path alone. Prints one JSON line: milliseconds per call and microseconds per variable.
 """
 
 import argparse
@@ -19,17 +17,11 @@ from benchmarks import worlds
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--world", default="tf1kit", choices=worlds.WORLDS[:2])
-    parser.add_argument("--fix", nargs="*", default=[])
     parser.add_argument("--counts", nargs="+", type=int, default=[10, 100, 1000])
     parser.add_argument("--samples", type=int, default=50)
     args = parser.parse_args(argv)
     worlds.enter(args.world)
-    if args.fix:
-        from benchmarks.diagnostics.candidate_store_fixes import FIXES
-
-        for name in args.fix:
-            FIXES[name]()
-    print(json.dumps({"world": args.world, "fixes": args.fix,
+    print(json.dumps({"world": args.world,
                       **measure(args.counts, args.samples)}))
 
 

@@ -22,6 +22,9 @@ class TF1Variable(keras.Variable):
         self._tf1_name = tf1_name
         super().__init__(name=tf1_name.rsplit("/", 1)[-1], **kwargs)
         self._path = tf1_name
+        # Reuse checks read these on every get_variable: compute them once.
+        self._tf_shape = tf.TensorShape(self.shape)
+        self.tf_dtype = tf.as_dtype(self._dtype)
 
     @property
     def name(self):
@@ -51,7 +54,7 @@ class TF1Variable(keras.Variable):
 
     def get_shape(self):
         # TensorFlow's variable store compares shapes through get_shape().
-        return tf.TensorShape(self.shape)
+        return self._tf_shape
 
 
 class TF1DType(str):

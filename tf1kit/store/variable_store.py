@@ -36,8 +36,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         object.__setattr__(self, "_tf_variables", {})
         self.on_variable_created = None
         self.on_layer_created = None
-        self.created_in_call: list[str] = []
-        self.used_in_call: list[str] = []
+        self.begin_call()
 
     # -- what the decorator and the notebook side read ----------------------
     @property
@@ -49,8 +48,10 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         return dict(self._layers)
 
     def begin_call(self):
-        self.created_in_call = []
-        self.used_in_call = []
+        # Plain lists: tf.Module would wrap them in ListWrappers, whose append
+        # costs O(length) and made a call with N variables O(N^2).
+        object.__setattr__(self, "created_in_call", [])
+        object.__setattr__(self, "used_in_call", [])
 
     def regularization_losses(self) -> list:
         """Live regularization losses of every regularized variable, in order."""
@@ -117,10 +118,10 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
             raise ValueError(
                 f"Trying to share variable {name}, but specified shape {shape} "
                 f"and found shape {found.get_shape()}.")
-        if not dtype.is_compatible_with(tf.as_dtype(found.dtype)):
+        if not dtype.is_compatible_with(found.tf_dtype):
             raise ValueError(
                 f"Trying to share variable {name}, but specified dtype {dtype.name} "
-                f"and found dtype {tf.as_dtype(found.dtype).name}.")
+                f"and found dtype {found.tf_dtype.name}.")
         self.used_in_call.append(name)
         return found
 
