@@ -25,8 +25,11 @@ $(VENV)/.test-installed: pyproject.toml | $(PY)
 setup-lab: $(VENV)/.lab-installed
 setup-test: $(VENV)/.test-installed browser
 
+# Containers and CI machines often run as root, which JupyterLab refuses by default.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lessons: setup-lab
-	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+	$(VENV)/bin/jupyter lab --no-browser --ip=127.0.0.1 --port=$(PORT) $(ALLOW_ROOT) \
 		--ServerApp.root_dir=notebooks
 
 # Debian's Chromium for the inspector's browser test (Playwright drives it).
