@@ -3,7 +3,7 @@
 import pytest
 
 from differential import assert_same, case, official, ours
-from test_layers_helpers import layer_case
+from layer_cases import layer_case
 
 PLAIN = layer_case(case, "layers_bn_plain", '''
 def forward(net, x, training):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from differential import assert_same, case, official, ours
-from test_layers_helpers import layer_case
+from layer_cases import layer_case
 
 SUBCLASS = layer_case(case, "layers_subclass", '''
 class Affine(v1.layers.Layer):
