@@ -46,7 +46,7 @@ def conv_bn(inputs, filters, stride, training, name, relu=True):
         return tf.nn.relu(outputs) if relu else outputs
 
 
-def residual_block(inputs, filters, stride, training, name):
+def residual_block(inputs, filters, stride, training, name, conv_bn=conv_bn):
     with v1.variable_scope(name):
         shortcut = inputs
         if stride != 1 or inputs.shape[-1] != filters:
@@ -56,6 +56,15 @@ def residual_block(inputs, filters, stride, training, name):
         return tf.nn.relu(outputs + shortcut)
 
 
+def pooled_features(inputs, width, training, conv_bn=conv_bn):
+    """Stem and three residual blocks, averaged over space (shared by both ResNets)."""
+    outputs = conv_bn(inputs, width, 1, training, "stem")
+    outputs = residual_block(outputs, width, 1, training, "block1", conv_bn)
+    outputs = residual_block(outputs, 2 * width, 2, training, "block2", conv_bn)
+    outputs = residual_block(outputs, 2 * width, 1, training, "block3", conv_bn)
+    return tf.reduce_mean(outputs, axis=[1, 2])
+
+
 class TF1ResNet(tf.keras.layers.Layer):
     def __init__(self, sizes, **kwargs):
         super().__init__(**kwargs)
@@ -63,13 +72,8 @@ class TF1ResNet(tf.keras.layers.Layer):
 
     @v1.keras.utils.track_tf1_style_variables
     def call(self, inputs, training=False):
-        width = self.sizes.channels
         with v1.variable_scope("resnet"):
-            outputs = conv_bn(inputs, width, 1, training, "stem")
-            outputs = residual_block(outputs, width, 1, training, "block1")
-            outputs = residual_block(outputs, 2 * width, 2, training, "block2")
-            outputs = residual_block(outputs, 2 * width, 1, training, "block3")
-            pooled = tf.reduce_mean(outputs, axis=[1, 2])
+            pooled = pooled_features(inputs, self.sizes.channels, training)
             with v1.variable_scope("logits"):
                 kernel = v1.get_variable(
                     "kernel", [pooled.shape[-1], self.sizes.classes],

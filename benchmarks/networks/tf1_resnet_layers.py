@@ -8,6 +8,7 @@ legacy layers under the official shim), so the figure includes their cost.
 import tensorflow as tf
 
 from benchmarks.networks.batch_norm_settings import DECAY, EPSILON
+from benchmarks.networks.tf1_resnet import pooled_features
 
 v1 = tf.compat.v1
 
@@ -21,16 +22,6 @@ def conv_bn(inputs, filters, stride, training, name, relu=True):
         return tf.nn.relu(outputs) if relu else outputs
 
 
-def residual_block(inputs, filters, stride, training, name):
-    with v1.variable_scope(name):
-        shortcut = inputs
-        if stride != 1 or inputs.shape[-1] != filters:
-            shortcut = conv_bn(inputs, filters, stride, training, "projection", relu=False)
-        outputs = conv_bn(inputs, filters, stride, training, "a")
-        outputs = conv_bn(outputs, filters, 1, training, "b", relu=False)
-        return tf.nn.relu(outputs + shortcut)
-
-
 class TF1ResNetLayers(tf.keras.layers.Layer):
     def __init__(self, sizes, **kwargs):
         super().__init__(**kwargs)
@@ -38,11 +29,6 @@ class TF1ResNetLayers(tf.keras.layers.Layer):
 
     @v1.keras.utils.track_tf1_style_variables
     def call(self, inputs, training=False):
-        width = self.sizes.channels
         with v1.variable_scope("resnet"):
-            outputs = conv_bn(inputs, width, 1, training, "stem")
-            outputs = residual_block(outputs, width, 1, training, "block1")
-            outputs = residual_block(outputs, 2 * width, 2, training, "block2")
-            outputs = residual_block(outputs, 2 * width, 1, training, "block3")
-            pooled = tf.reduce_mean(outputs, axis=[1, 2])
+            pooled = pooled_features(inputs, self.sizes.channels, training, conv_bn)
             return v1.layers.dense(pooled, self.sizes.classes, name="logits")
