@@ -22,6 +22,10 @@ def shell():
     from IPython.testing.globalipapp import start_ipython
 
     ip = start_ipython()
+    if ip is None:  # IPython 7 (Colab's) returns nothing: the shell is global
+        from IPython import get_ipython
+
+        ip = get_ipython()
     ip.run_line_magic("load_ext", extension_name())
     ip.run_cell("import tensorflow as tf\nimport numpy as np\nimport keras\nimport tf1kit.notebook")
     return ip
@@ -46,3 +50,9 @@ def scripted_stdin():
 
     yield feed
     sys.stdin = saved
+
+
+def pytest_report_header(config):
+    import IPython
+
+    return f"IPython {IPython.__version__} (the magics also run on Colab's 7.34 via `make test`)"
