@@ -63,7 +63,8 @@ record(result, layer, out)
 result["grads"] = {tf1_name(v): g for v, g in zip(layer.trainable_weights, grads)}
 result["int_default"] = int(by_name(layer.weights)["dense/count"].numpy())
 result["bool_default"] = bool(by_name(layer.weights)["dense/flag"].numpy())
-result["second_call_same_count"] = len(layer(x) is not None and layer.weights)
+layer(x)
+result["count_after_second_call"] = len(layer.weights)
 for v in layer.trainable_weights:
     v.assign(tf.zeros_like(v))
 layer(x)
@@ -85,6 +86,7 @@ class Scoped(tf.keras.layers.Layer):
                 a = v1.get_variable("a", [1])
             with v1.variable_scope("shared", reuse=True):
                 b = v1.get_variable("a", [1])
+            self.reuse_gave_same_variable = a is b
             with v1.variable_scope("typed", dtype=tf.float64):
                 d = v1.get_variable("d", [1])
             with v1.variable_scope("plain", regularizer=None):
@@ -102,7 +104,7 @@ out = layer(tf.ones([1]))
 out2 = layer(tf.ones([1]))
 record(result, layer, out)
 result["out2"] = out2
-result["a_is_b"] = True
+result["a_is_b"] = layer.reuse_gave_same_variable
 result["dtypes"] = {tf1_name(v): tf.as_dtype(v.dtype).name for v in layer.weights}
 result["constraint_set"] = sorted(tf1_name(v) for v in layer.weights if getattr(v, "constraint", None) is not None)
 """)
@@ -343,6 +345,26 @@ result["count"] = len(layer.losses)
 """)
 
 
+SAVED_LAYER = """
+class Saved(tf.keras.layers.Layer):
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        with v1.variable_scope("saved"):
+            return tf.matmul(x, v1.get_variable("w", [2, 3])) + v1.get_variable("b", [3])
+"""
+
+OBJECT_CHECKPOINT = tf1_case("object_checkpoint_written_by_the_shim", SAVED_LAYER + """
+import tempfile
+
+layer = Saved()
+layer(tf.ones([1, 2]))
+for i, v in enumerate(layer.weights):
+    v.assign(tf.fill(v.shape, float(i + 7)))
+result["prefix"] = tf.train.Checkpoint(layer=layer).save(tempfile.mkdtemp() + "/ckpt")
+result["values"] = {tf1_name(v): v.numpy() for v in layer.weights}
+""")
+
+
 ALL_CASES = [LIVE_LOSSES, GET_VARIABLE, SCOPES, NESTED, GET_OR_CREATE, TEMPLATE, MODULE,
              *DETERMINISM.values(), REUSE_TRUE_EAGER, REUSE_TRUE_FUNCTION,
              SHAPE_CONFLICT, PARTITIONER]
@@ -369,3 +391,24 @@ def test_native_keras_layers_draw_through_the_tool_unlike_the_official_shim():
     assert actual["seeds_consumed"] == [1, 1, 1]
     assert actual["dense_is_tf1_glorot"] and actual["conv_is_tf1_glorot"]
     assert actual["he_is_tf1_he_normal"]
+
+
+def test_object_checkpoint_of_the_official_shim_restores_into_tf1kit():
+    """Both keep the store at `_tf1_style_var_store/_vars/<TF1 name>`."""
+    import numpy as np
+    import tensorflow as tf
+
+    import tf1kit
+
+    expected = official(OBJECT_CHECKPOINT)
+    assert "error" not in expected, expected
+    tf1kit.install()
+    namespace = {"tf": tf, "v1": tf.compat.v1}
+    exec(SAVED_LAYER, namespace)
+    layer = namespace["Saved"]()
+    layer(tf.ones([1, 2]))
+    status = tf.train.Checkpoint(layer=layer).restore(expected["prefix"])
+    status.assert_existing_objects_matched()
+    for v in layer.weights:
+        np.testing.assert_array_equal(v.numpy(), expected["values"][v.path])
+

@@ -105,7 +105,6 @@ def test_names_are_stable_across_calls_without_an_outer_scope():
 
 def test_install_is_idempotent_and_reversible():
     utils = tf.compat.v1.keras.utils
-    original_layers = tf.compat.v1.__dict__["layers"]
     tf1kit.uninstall()
     assert not hasattr(utils, "track_tf1_style_variables")
     tf1kit.install()
@@ -120,7 +119,6 @@ def test_install_is_idempotent_and_reversible():
         tf.compat.v1.layers.dense
     tf1kit.install()
     assert tf.compat.v1.layers is tf1kit.layers
-    del original_layers
 
 
 def test_import_refuses_legacy_keras_with_a_clear_message():

@@ -215,8 +215,7 @@ def test_keyboard_interrupt_mid_call_leaves_layer_usable():
     Interrupted.interrupt = False
     assert float(layer(tf.ones([1]))[0]) == 1.0
     assert [v.name for v in layer.weights] == ["a:0", "b:0"]
-    scope_counts = v1.get_variable_scope().name
-    assert scope_counts == "", "the interrupted call must leave no variable scope open"
+    assert v1.get_variable_scope().name == "", "the interrupted call must leave no scope open"
 
 
 @keras.saving.register_keras_serializable(package="tf1kit_tests")
@@ -257,3 +256,24 @@ def test_call_observers_see_every_decorated_call_and_its_outcome():
     layer(DATA[0])
     assert seen == [("start", "ShimDense"), ("end", None),
                     ("start", "ShimDense"), ("end", "ValueError")]
+
+
+def test_drop_and_restore_keep_store_keras_and_module_views_in_step():
+    from tf1kit.decorator import drop_variable, restore_variable
+
+    class Module(tf.Module):
+        @tf1kit.track_tf1_style_variables
+        def __call__(self, x):
+            return x * v1.get_variable("a", []) * v1.get_variable("b", [])
+
+    module, layer = Module(), ShimDense()
+    module(tf.ones([1]))
+    layer(DATA[0])
+    for owner, name, views in [
+            (module, "b", lambda: [v.name for v in module.variables]),
+            (layer, "shim/bias", lambda: [v.name for v in layer.weights])]:
+        before = sorted(views())
+        variable = drop_variable(owner, name)
+        assert f"{name}:0" not in views()
+        restore_variable(owner, variable)
+        assert sorted(views()) == before

@@ -139,3 +139,29 @@ def test_channels_first_gradients_equal_channels_last_ones():
     np.testing.assert_allclose(y_first, y_last, rtol=1e-5)
     for a, b in zip(g_first, g_last):
         np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_channels_first_max_pool_has_gradients_on_cpu():
+    """The official NCHW max-pool gradient fails on CPU (see the case above);
+    tf1kit's channels-first pooling trains."""
+    import numpy as np
+    import tensorflow as tf
+
+    import tf1kit
+
+    v1 = tf.compat.v1
+
+    class ChannelsFirst(tf.keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            with v1.variable_scope("model"):
+                y = tf1kit.layers.conv2d(x, 4, 3, data_format="channels_first")
+                return tf1kit.layers.max_pooling2d(y, 2, 2, data_format="channels_first")
+
+    layer = ChannelsFirst()
+    x = tf.random.stateless_normal([2, 3, 8, 8], seed=[0, 1])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x))
+    grads = tape.gradient(loss, layer.trainable_weights)
+    assert all(g is not None and np.isfinite(g.numpy()).all() for g in grads)
+    assert float(tf.reduce_sum(tf.abs(grads[0]))) > 0

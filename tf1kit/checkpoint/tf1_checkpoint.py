@@ -14,7 +14,10 @@ import re
 import warnings
 from typing import Callable, Iterable, Mapping
 
+import keras
 import tensorflow as tf
+
+from tf1kit.decorator import stores_below
 
 # Optimizer and training bookkeeping that TF1 savers wrote next to the model.
 DEFAULT_IGNORED = (
@@ -103,16 +106,10 @@ def load_tf1_checkpoint(obj, path: str, partial: bool = False,
 
 def shim_variables(obj) -> dict:
     """TF1 name -> variable for every shim variable reachable from `obj`."""
-    if hasattr(obj, "weights") and hasattr(obj, "_tracker"):  # a Keras layer or model
+    if isinstance(obj, keras.layers.Layer):
         candidates = obj.weights
     elif isinstance(obj, tf.Module):
-        from tf1kit.decorator.track import find_store
-
-        candidates = []
-        for module in [obj, *obj._flatten(predicate=lambda m: isinstance(m, tf.Module))]:
-            store = find_store(module)
-            if store is not None:
-                candidates.extend(store.variables_by_name.values())
+        candidates = [v for store in stores_below(obj) for v in store.variables_by_name.values()]
     else:
         raise TypeError(
             f"load_tf1_checkpoint: expected a Keras layer/model or tf.Module, "

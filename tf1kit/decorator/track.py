@@ -20,6 +20,7 @@ from keras.src.utils import python_utils as keras_utils
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
 from tf1kit.store import VariableStore
+from tf1kit.store.variable import outside_keras_call
 
 # The official shim's attribute name: object-based checkpoints written with
 # it (`layer/_tf1_style_var_store/_vars/<name>`) restore into tf1kit.
@@ -203,8 +204,6 @@ def get_or_create_layer(name: str, create_layer_method):
     scope_name = tf.compat.v1.get_variable_scope().name
     key = f"{scope_name}/{name}" if scope_name else name
     if key not in store._layers:
-        from tf1kit.store.variable import outside_keras_call
-
         with tf.init_scope(), outside_keras_call():
             layer = create_layer_method()
         store._layers[key] = layer
@@ -213,19 +212,40 @@ def get_or_create_layer(name: str, create_layer_method):
     return store._layers[key]
 
 
-def _track_in_layer(layer, kind, value):
-    """Adds state to a Keras layer even after Keras locked it at build time."""
+@contextlib.contextmanager
+def _unlocked(layer):
+    """Lets a Keras layer take new state after Keras locked it at build time."""
     tracker = layer._tracker
     was_locked = tracker.locked
     tracker.unlock()
     try:
+        yield tracker
+    finally:
+        if was_locked:
+            tracker.lock()
+
+
+def _track_in_layer(layer, kind, value):
+    with _unlocked(layer) as tracker:
         if kind == "variable":
             layer._track_variable(value)
         elif isinstance(value, keras.layers.Layer):
             tracker.add_to_store("layers", value)
-    finally:
-        if was_locked:
-            tracker.lock()
+
+
+def drop_variable(owner, name: str):
+    """Forgets a TF1 variable: out of the owner's store and its Keras weights."""
+    variable = find_store(owner).drop(name)
+    if isinstance(owner, keras.layers.Layer):
+        owner._untrack_variable(variable)  # Keras unlocks for this itself
+    return variable
+
+
+def restore_variable(owner, variable):
+    """Puts back a variable that `drop_variable` removed."""
+    find_store(owner).restore(variable)
+    if isinstance(owner, keras.layers.Layer):
+        _track_in_layer(owner, "variable", variable)
 
 
 def _module_regularization_losses(module):
@@ -234,23 +254,19 @@ def _module_regularization_losses(module):
     Includes nested decorated modules and layers from get_or_create_layer.
     """
     losses = []
-    for store in _stores_below(module):
+    for store in stores_below(module):
         losses.extend(store.regularization_losses())
     return losses
 
 
-def _stores_below(module):
+def stores_below(module):
+    """The stores of `module` and of every decorated tf.Module inside it."""
     seen = set()
     for candidate in [module, *module._flatten(predicate=lambda m: isinstance(m, tf.Module))]:
         store = find_store(candidate)
         if store is not None and id(store) not in seen:
             seen.add(id(store))
             yield store
-
-
-def _give_module_regularization_losses(cls):
-    if "regularization_losses" not in dir(cls):
-        cls.regularization_losses = property(_module_regularization_losses)
 
 
 def _takes_self(method) -> bool:

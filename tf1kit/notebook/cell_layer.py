@@ -14,7 +14,7 @@ import weakref
 import keras
 import tensorflow as tf
 
-from tf1kit.decorator import find_store, track_tf1_style_variables
+from tf1kit.decorator import drop_variable, find_store, track_tf1_style_variables
 from tf1kit.notebook import hooks
 
 
@@ -142,22 +142,6 @@ def make_cell_class(definition: CellDefinition, user_module: str = "__main__") -
         "__qualname__": definition.name,
         "__doc__": f"Defined by %%tf1layer from this cell:\n\n{definition.source}",
     })
-
-
-def drop_variable(owner, name: str):
-    """Removes a TF1 variable from the owner's store and from Keras tracking."""
-    store = find_store(owner)
-    variable = store.drop(name)
-    if isinstance(owner, keras.layers.Layer):
-        tracker = owner._tracker
-        was_locked = tracker.locked
-        tracker.unlock()
-        try:
-            owner._untrack_variable(variable)
-        finally:
-            if was_locked:
-                tracker.lock()
-    return variable
 
 
 def _replace_reshaped_variables(owner, store):

@@ -8,12 +8,11 @@ the trial created are forgotten, so existing instances keep working.
 
 from __future__ import annotations
 
-import keras
 
-from tf1kit.decorator import find_store
+from tf1kit.decorator import drop_variable, find_store, restore_variable
 from tf1kit.notebook.cell_args import parse_constructor_args, parse_input_names
 from tf1kit.notebook.cell_layer import (
-    CellDefinition, drop_variable, make_cell_class, sample_inputs)
+    CellDefinition, make_cell_class, sample_inputs)
 from tf1kit.notebook.cell_source import build_forward, cache_cell_source, parse_cell
 from IPython.core.error import UsageError
 
@@ -97,7 +96,7 @@ class _Trial:
                 drop_variable(self.instance, name)
         for name, variable in self.before.items():
             if name not in store.variables_by_name:
-                _restore_variable(self.instance, store, name, variable)
+                restore_variable(self.instance, variable)
 
     def summary(self) -> str:
         label = getattr(self.instance, "name", type(self.instance).__name__)
@@ -125,16 +124,3 @@ def _try_instance(instance):
         raise
     trial.finish()
     return trial
-
-
-def _restore_variable(owner, store, name, variable):
-    store._vars[name] = variable
-    if isinstance(owner, keras.layers.Layer):
-        tracker = owner._tracker
-        was_locked = tracker.locked
-        tracker.unlock()
-        try:
-            owner._track_variable(variable)
-        finally:
-            if was_locked:
-                tracker.lock()

@@ -50,7 +50,11 @@ class TF1Variable(keras.Variable):
     @property
     def dtype(self):
         # Keras 3 spells dtypes as strings; TF1 code reads `v.dtype.base_dtype`.
-        return TF1DType(super().dtype)
+        name = super().dtype
+        spelled = _TF1_DTYPES.get(name)
+        if spelled is None:
+            spelled = _TF1_DTYPES[name] = TF1DType(name)
+        return spelled
 
     def get_shape(self):
         # TensorFlow's variable store compares shapes through get_shape().
@@ -64,6 +68,9 @@ class TF1DType(str):
         if name.startswith("__"):
             raise AttributeError(name)
         return getattr(tf.as_dtype(str(self)), name)
+
+
+_TF1_DTYPES: dict = {}  # one TF1DType per dtype name, read on every dtype access
 
 
 @contextlib.contextmanager

@@ -69,6 +69,14 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         self._tf_variables.pop(name, None)
         return self._vars.pop(name)
 
+    def restore(self, variable):
+        """Takes back a variable that `drop` removed."""
+        self._keep(variable)
+
+    def _keep(self, variable):
+        self._vars[variable.tf1_name] = variable
+        self._tf_variables[variable.tf1_name] = variable.value
+
     # -- TF1 semantics: inherited get_variable calls these -------------------
     def _get_partitioned_variable(self, name, partitioner, *args, **kwargs):
         raise ValueError(
@@ -104,8 +112,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         if regularizer is not None and regularizer(variable) is not None:
             # TF1 kept only regularizers that produce a loss.
             variable.regularizer = regularizer
-        self._vars[name] = variable
-        self._tf_variables[name] = variable.value
+        self._keep(variable)
         self.created_in_call.append(name)
         self.used_in_call.append(name)
         if self.on_variable_created is not None:
