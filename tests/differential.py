@@ -11,6 +11,15 @@ lists of them. The same source runs twice:
 Test modules register cases at import time with `case(name, source)`. The
 first test that asks for an official result runs *every* registered case in a
 single subprocess, so the suite pays for one extra TensorFlow import.
+
+`graph_case(name, source)` registers TF1 graph-mode source (the other oracle):
+it runs only in that subprocess, inside a fresh `tf.Graph`, where
+`tf.compat.v1.layers` are TF1's own graph layers and tf1kit cannot be
+imported, so the result is TF 1.x's and never tf1kit's.
+
+A world that raises fails the test (`CaseError`), naming the world and
+showing its traceback, unless the case was registered with
+`expect_error=True`; then the result is `{"error": "Type: message"}`.
 """
 
 from __future__ import annotations
@@ -33,14 +42,30 @@ result = {}
 """
 
 _CASES: dict[str, str] = {}
+_GRAPH_CASES: set[str] = set()
+_EXPECT_ERROR: set[str] = set()
 _OFFICIAL: dict[str, dict] | None = None
 
 
-def case(name: str, source: str) -> str:
-    """Register a case; returns its name for the test to look up."""
-    if name in _CASES and _CASES[name] != textwrap.dedent(source):
+class CaseError(AssertionError):
+    """A world raised while running a case that expected no error."""
+
+
+def case(name: str, source: str, expect_error: bool = False) -> str:
+    """Register a case for the official shim and tf1kit; returns its name."""
+    source = textwrap.dedent(source)
+    if name in _CASES and _CASES[name] != source:
         raise ValueError(f"differential case {name!r} registered twice")
-    _CASES[name] = textwrap.dedent(source)
+    _CASES[name] = source
+    if expect_error:
+        _EXPECT_ERROR.add(name)
+    return name
+
+
+def graph_case(name: str, source: str, expect_error: bool = False) -> str:
+    """Register TF1 graph-mode source, run only where tf1kit is absent."""
+    case(name, source, expect_error)
+    _GRAPH_CASES.add(name)
     return name
 
 
@@ -57,35 +82,59 @@ def _to_plain(value):
     return np.asarray(value)
 
 
-def run_source(source: str) -> dict:
-    """Runs one case in this process; an exception becomes {'error': ...}."""
+def run_source(source: str, in_graph: bool = False) -> dict:
+    """Runs one case in this process; an exception becomes {'error': ...}
+    with its traceback under 'traceback'. `in_graph` runs it inside a fresh
+    `tf.Graph` (TF1 graph mode)."""
     namespace: dict = {}
     try:
-        exec(compile(PRELUDE + source, "<case>", "exec"), namespace)
+        code = compile(PRELUDE + source, "<case>", "exec")
+        if in_graph:
+            import tensorflow as tf
+
+            with tf.Graph().as_default():
+                exec(code, namespace)
+        else:
+            exec(code, namespace)
+        return _to_plain(namespace["result"])
     except Exception as exc:  # noqa: BLE001 - errors are part of the result
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    return _to_plain(namespace["result"])
+        import traceback
+
+        return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+
+
+class _RefuseTf1kit:
+    """Import hook for the oracle process: tf1kit must never run there."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "tf1kit" or name.startswith("tf1kit."):
+            raise ImportError("tf1kit is not importable in the oracle process")
+        return None
 
 
 _CHILD = """
 import json, os, pickle, sys
 sys.path.insert(0, {tests_dir!r})
 import differential
-cases = json.load(open(sys.argv[1]))
-out = {{name: differential.run_source(src) for name, src in cases.items()}}
+sys.meta_path.insert(0, differential._RefuseTf1kit())
+spec = json.load(open(sys.argv[1]))
+out = {{name: differential.run_source(src, in_graph=name in spec["graph"])
+        for name, src in spec["cases"].items()}}
+assert not any(m == "tf1kit" or m.startswith("tf1kit.") for m in sys.modules)
 pickle.dump(out, open(sys.argv[2], "wb"))
 """
 
 
-def run_official(cases: dict[str, str]) -> dict[str, dict]:
-    """Runs cases under the official shim (tf_keras) in a subprocess."""
+def run_official(cases: dict[str, str], graph_cases=()) -> dict[str, dict]:
+    """Runs cases under the official shim (tf_keras) in a subprocess;
+    those named in `graph_cases` run in a TF1 graph there."""
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("PYTHONPATH", None)
     with tempfile.TemporaryDirectory() as tmp:
         cases_path = os.path.join(tmp, "cases.json")
         out_path = os.path.join(tmp, "out.pkl")
         with open(cases_path, "w") as f:
-            json.dump(cases, f)
+            json.dump({"cases": cases, "graph": sorted(graph_cases)}, f)
         child = _CHILD.format(tests_dir=os.path.dirname(__file__))
         proc = subprocess.run(
             [sys.executable, "-c", child, cases_path, out_path],
@@ -97,20 +146,42 @@ def run_official(cases: dict[str, str]) -> dict[str, dict]:
             return pickle.load(f)
 
 
-def official(name: str) -> dict:
-    """The official shim's result for a registered case (runs all once)."""
+def _checked(name: str, world: str, result: dict) -> dict:
+    if name not in _EXPECT_ERROR and isinstance(result, dict) and "error" in result:
+        raise CaseError(f"case {name!r} raised under {world}: {result['error']}\n"
+                        f"{result.get('traceback', '')}")
+    return result
+
+
+def _oracle_results() -> dict:
     global _OFFICIAL
     if _OFFICIAL is None:
-        _OFFICIAL = run_official(_CASES)
-    return _OFFICIAL[name]
+        _OFFICIAL = run_official(_CASES, _GRAPH_CASES)
+    return _OFFICIAL
+
+
+def official(name: str) -> dict:
+    """The official shim's result for a registered case (runs all once)."""
+    if name in _GRAPH_CASES:
+        raise ValueError(f"{name!r} is a graph case: use tf1_graph()")
+    return _checked(name, "the official shim", _oracle_results()[name])
+
+
+def tf1_graph(name: str) -> dict:
+    """TF 1.x's result for a graph case: a TF1 graph with no tf1kit in the process."""
+    if name not in _GRAPH_CASES:
+        raise ValueError(f"{name!r} is not a graph case: register it with graph_case()")
+    return _checked(name, "the TF1 graph oracle", _oracle_results()[name])
 
 
 def ours(name: str) -> dict:
     """tf1kit's result for a registered case, run in this process."""
     import tf1kit
 
+    if name in _GRAPH_CASES:
+        raise ValueError(f"{name!r} is a graph case: it runs in the oracle process only")
     tf1kit.install()
-    return run_source(_CASES[name])
+    return _checked(name, "tf1kit", run_source(_CASES[name]))
 
 
 def assert_same(expected, actual, rtol=1e-6, atol=1e-6, path="result"):

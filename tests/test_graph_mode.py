@@ -34,10 +34,11 @@ with graph.as_default(), v1.keras.utils.DeterministicRandomTestTool(
         feed = {x: np.random.RandomState(0).uniform(size=(4, 6, 6, 3))}
         result["infer"] = sess.run(out, feed)
         result["reg"] = sess.run(reg)
-        sess.run(updates, dict(feed, **{training: True}))
-        sess.run(updates, dict(feed, **{training: True}))
-        result["after"] = dict(zip(names, sess.run(
-            [graph.get_tensor_by_name(n + ":0") for n in names])))
+        sess.run(updates, {**feed, training: True})
+        sess.run(updates, {**feed, training: True})
+        # Read the variables themselves: a resource variable's ":0" tensor is its handle.
+        variables = v1.global_variables()
+        result["after"] = dict(zip([v.op.name for v in variables], sess.run(variables)))
         result["infer_after"] = sess.run(out, feed)
 result["names"] = names
 result["output_name"] = out.name

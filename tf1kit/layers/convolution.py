@@ -121,7 +121,7 @@ class Conv(Layer):
             inputs, padding = self.causal_pad(inputs), "valid"
         outputs = tf.nn.convolution(
             inputs, self.kernel, strides=list(self.strides), padding=padding.upper(),
-            dilations=list(self.dilation_rate))
+            dilations=list(self.dilation_rate), name=f"Conv{self.rank}D")
         return self.finish(outputs)
 
 
