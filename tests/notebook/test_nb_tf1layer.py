@@ -325,3 +325,13 @@ def test_rollback_note_comes_before_the_traceback(shell, run, capsys):
     # Printed before IPython shows the traceback, not as a note after it.
     assert not any("previous definition" in note
                    for note in getattr(result.error_in_exec, "__notes__", []))
+
+
+def test_new_input_width_without_an_edit_is_tf1s_shape_error(shell, run):
+    run(DENSE.format(name="DenseH"))
+    assert run("layer_h = DenseH()\nlayer_h(tf.ones([2, 4]))").success
+    result = run("layer_h(tf.ones([2, 6]))")
+    assert isinstance(result.error_in_exec, ValueError)
+    assert "dense/kernel" in str(result.error_in_exec) and "shape" in str(result.error_in_exec)
+    assert [tuple(v.shape) for v in shell.user_ns["layer_h"].weights] == [(4, 3), (3,)]
+    assert run("layer_h(tf.ones([2, 4]))").success

@@ -71,10 +71,17 @@ class _CellOwner:
         cell_args = {name: getattr(self, name, default)
                      for name, default in definition.arg_defaults.items()}
         store = find_store(self)
-        getter = _replace_reshaped_variables(self, store)
-        with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),
-                                         custom_getter=getter):
+        # After an edit (new cell code or constructor arguments) a variable may
+        # change shape; otherwise a shape clash is TF1's error, as it always was.
+        edit = (definition.version, definition.forward, cell_args)
+        if _same_edit(self.__dict__.get("_tf1kit_last_edit"), edit):
             outputs = definition.forward(self, *inputs, training=training, **cell_args)
+        else:
+            with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),
+                                             custom_getter=_replace_reshaped_variables(
+                                                 self, store)):
+                outputs = definition.forward(self, *inputs, training=training, **cell_args)
+            object.__setattr__(self, "_tf1kit_last_edit", edit)
         if not self.__dict__.get("_tf1kit_warned_empty") and not store.variables_by_name:
             object.__setattr__(self, "_tf1kit_warned_empty", True)
             warnings.warn(
@@ -181,6 +188,26 @@ def _replace_reshaped_variables(owner, store):
         return getter(name, *args, **kwargs)
 
     return getter
+
+
+def _same_edit(before, now) -> bool:
+    """Same definition and the same constructor argument values (by identity or ==)."""
+    if before is None or before[0] != now[0] or before[1] is not now[1]:
+        return False
+    old_args, new_args = before[2], now[2]
+    if old_args.keys() != new_args.keys():
+        return False
+    for name, value in new_args.items():
+        old = old_args[name]
+        if old is value:
+            continue
+        try:
+            if not isinstance(value, (bool, int, float, str, tuple, type(None))) or bool(
+                    old != value):
+                return False
+        except Exception:  # noqa: BLE001 - values that cannot be compared count as changed
+            return False
+    return True
 
 
 def _spec_of(value):

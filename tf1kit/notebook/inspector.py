@@ -82,6 +82,8 @@ class Inspector:
         self._channels = None  # (layer, moving_mean, moving_variance) as numpy vectors
         self._stale_tabs = set()
         self._owed = None  # the reason of a refresh put off to the end of the cell
+        self._plot = None  # built when first drawn
+        self._final = False
         self._plot_stale = False
         self._last_plot = -float("inf")
         self._next_refresh = 0.0
@@ -124,12 +126,22 @@ class Inspector:
         cost = time.perf_counter() - start
         self._next_refresh = time.monotonic() + max(self.min_interval, cost / self.max_overhead)
 
+    def relabel(self, reason: str):
+        """Says why the view is what it is, without reading anything again."""
+        if not self._closed:
+            self._reason = reason
+            self._render_header()
+
     def flush(self):
         """Runs what was put off (a refresh, a plot); IPython calls it after each cell."""
-        if self._owed is not None:
-            self.refresh(self._owed)
-        elif self._plot_stale and self._selected_tab() == BATCH_NORM_TAB:
-            self._draw_plot(force=True)
+        self._final = True  # the cell is over: draw the plot now, whatever its pace
+        try:
+            if self._owed is not None:
+                self.refresh(self._owed)
+            elif self._plot_stale and self._selected_tab() == BATCH_NORM_TAB:
+                self._draw_plot()
+        finally:
+            self._final = False
 
     def close(self):
         """Stops watching and lets go of the model (the widget disappears)."""
@@ -141,7 +153,7 @@ class Inspector:
         self.widget.__dict__.pop("_tf1kit_inspector", None)
         self.target, self.owners = None, []
         self.snapshot = Snapshot([], [], [])
-        self._previous, self._statistics, self._channels = {}, {}, None
+        self._previous, self._statistics, self._channels, self._plot = {}, {}, None, None
         self._batch_norm_means, self._batch_norm_history = {}, {}
 
     # -- for tests and scripts ------------------------------------------------
@@ -291,14 +303,16 @@ class Inspector:
     def _draw_plot(self, force=False):
         if not self._plot_stale or self._channels is None:
             return
-        if not force and time.monotonic() - self._last_plot < PLOT_INTERVAL:
+        if not (force or self._final) and time.monotonic() - self._last_plot < PLOT_INTERVAL:
             hooks.refresh_after_cell(self)  # drawn when the cell ends, if not before
             return
-        from tf1kit.notebook.plots import batch_norm_figure, png_bytes
+        if self._plot is None:
+            from tf1kit.notebook.plots import BatchNormPlot
 
+            self._plot = BatchNormPlot()
         name, mean, variance = self._channels
-        figure = batch_norm_figure(name, mean, variance, self._batch_norm_history.get(name, []))
-        self.view.batch_norm_plot.value = png_bytes(figure)
+        self._plot.update(name, mean, variance, self._batch_norm_history.get(name, []))
+        self.view.batch_norm_plot.value = self._plot.png()
         self._plot_stale = False
         self._last_plot = time.monotonic()
 
