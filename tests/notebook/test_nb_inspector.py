@@ -272,3 +272,50 @@ def test_batch_norm_plot_has_integer_ticks_and_a_legend_off_the_lines():
         box = legend.get_window_extent(renderer)
         for axes in figure.axes:
             assert not box.overlaps(axes.get_window_extent(renderer)), axes.get_title()
+
+
+def test_display_carries_a_static_view_for_viewers_without_a_kernel(shell, normalized):
+    _, inspector = normalized
+    bundle = inspector._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == inspector.widget.model_id and view["version_major"] == 2
+    assert bundle["text/plain"] == "tf1kit inspector: norm (3 variables)"
+    static = bundle["text/html"]
+    names = re.findall(r'data-name="([^"]+)"', static)
+    assert names == ["dense/kernel", "bn/moving_mean", "bn/moving_variance"]
+    assert "run the notebook for the live inspector" in static
+    inspector.tabs.selected_index = 2
+    static = inspector._repr_mimebundle_()["text/html"]
+    assert 'data-name="bn"' in static and "data:image/png;base64," in static
+    inspector.tabs.selected_index = 0
+
+
+def test_batch_norm_tab_is_paginated_with_a_per_channel_view(shell):
+    shell.run_cell('''%%tf1layer ManyNorms
+h = inputs
+for i in range(25):
+    h = tf.compat.v1.layers.batch_normalization(h, training=training, name=f"bn{i}")
+h
+''')
+    result = shell.run_cell("norms = ManyNorms()\n"
+                            "norms(tf.constant([[1.0, 2.0, 3.0], [3.0, 6.0, 9.0]]), training=True)\n"
+                            "norms_view = tf1kit.notebook.inspect(norms)\n"
+                            "norms_view.tabs.selected_index = 2")
+    assert result.success, result.error_in_exec
+    inspector = shell.user_ns["norms_view"]
+    shown = re.findall(r'data-name="([^"]+)"', inspector.batch_norm.value)
+    assert shown == [f"bn{i}" for i in range(10)]
+    assert inspector.view.batch_norm_pager.label.value == "page 1 of 3"
+    inspector.view.batch_norm_pager.next_button.click()
+    shown = re.findall(r'data-name="([^"]+)"', inspector.batch_norm.value)
+    assert shown == [f"bn{i}" for i in range(10, 20)]
+    # The selected layer's moving statistics, channel by channel: one training call
+    # from zeros/ones with momentum 0.99 mixes in 0.01 of the batch's statistics
+    # (2-D input: TF1's non-fused path, biased variance).
+    inspector.batch_norm_select.value = "bn0"
+    name, mean, variance = inspector._channels
+    batch = np.array([[1.0, 2.0, 3.0], [3.0, 6.0, 9.0]])
+    np.testing.assert_allclose(mean, 0.01 * batch.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(variance, 0.99 + 0.01 * batch.var(0), rtol=1e-5)
+    assert name == "bn0" and bytes(inspector.batch_norm_plot.value).startswith(b"\x89PNG")
+    inspector.tabs.selected_index = 0

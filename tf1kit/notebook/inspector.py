@@ -330,9 +330,25 @@ class Inspector:
                 "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}}
         bundle["text/plain"] = (f"tf1kit inspector: {self.label} "
                                 f"({len(self.snapshot.rows)} variables)")
-        bundle["text/html"] = render.static_html(
-            self.view.header.value, self.view.table.value, self.view.pager.label.value)
+        bundle["text/html"] = self._static_html()
         return bundle
+
+    def _static_html(self) -> str:
+        """The open tab as plain HTML (its plot inlined), for a saved notebook."""
+        tab = self._selected_tab()
+        self._show_tab(tab)
+        if tab == VARIABLES_TAB:
+            body, where = self.view.table.value, self.view.pager.label.value
+        elif tab == REGULARIZATION_TAB:
+            body, where = self.view.losses.value, "Regularization"
+        elif tab == BATCH_NORM_TAB:
+            self.flush()  # a plot put off by its pace is drawn now
+            body = self.view.batch_norm.value + render.png_image(
+                bytes(self.view.batch_norm_plot.value or b""))
+            where = f"Batch norm, {self.view.batch_norm_pager.label.value}"
+        else:
+            body, where = self.view.calls.value, "Calls"
+        return render.static_html(self.view.header.value, body, where)
 
 
 def _fill(row, measured):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 
@@ -83,11 +84,18 @@ def batch_norm_html(layers, means: dict, selected: str | None) -> str:
         footer="" if rows else "<div class='tf1kit-muted'>no batch normalization</div>")
 
 
-def static_html(header: str, table: str, page_label: str) -> str:
+def static_html(header: str, body: str, where: str) -> str:
     """What a notebook viewer shows where the live widget cannot run (GitHub, a closed kernel)."""
-    note = (f"<div class='tf1kit-inspector tf1kit-muted'>{html.escape(page_label)} &middot; "
+    note = (f"<div class='tf1kit-inspector tf1kit-muted'>{html.escape(where)} &middot; "
             "a saved view: run the notebook for the live inspector</div>")
-    return f"<div class='tf1kit-static'>{header}{table}{note}</div>"
+    return f"<div class='tf1kit-static'>{header}{body}{note}</div>"
+
+
+def png_image(png: bytes) -> str:
+    if not png:
+        return ""
+    encoded = base64.b64encode(png).decode("ascii")
+    return f"<img alt='batch-norm plot' src='data:image/png;base64,{encoded}'>"
 
 
 def _number(value) -> str:
