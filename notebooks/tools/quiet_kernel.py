@@ -70,6 +70,9 @@ def import_tensorflow_quietly() -> None:
 def launch_kernel() -> None:
     for name, value in KERNEL_ENV.items():
         os.environ.setdefault(name, value)
+    # Importing TensorFlow imports matplotlib, which reads its backend then:
+    # choose ipykernel's inline backend now, as ipykernel would at its start.
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import_tensorflow_quietly()
     if sys.path and Path(sys.path[0]).resolve() == TOOLS:
         del sys.path[0]  # the lessons' kernel should not import these tools by accident

@@ -10,10 +10,10 @@ from jupyter_client.manager import start_new_kernel
 
 
 class KernelSession:
-    def __init__(self):
+    def __init__(self, env=None):
         # The kernel inherits PYTHONPATH: under `make test`'s Colab step it runs
         # on Colab's IPython, ipykernel and ipywidgets.
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
+        env = env or dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
         self.manager, self.client = start_new_kernel(
             kernel_name="python3", startup_timeout=120, env=env)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 FIGURE_SIZE = (6.4, 4.8)  # inches, at 80 dpi: 512 x 384 pixels
 DPI = 80
+BARS_UP_TO = 64  # channels; more are drawn as a stepped line
 
 
 class BatchNormPlot:
@@ -29,6 +30,7 @@ class BatchNormPlot:
         self.figure.subplots_adjust(left=0.1, right=0.97, top=0.93, bottom=0.15, hspace=0.7)
         self.mean_line, = self.mean_axes.plot([], [], color="C0", drawstyle="steps-mid")
         self.variance_line, = self.variance_axes.plot([], [], color="C1", drawstyle="steps-mid")
+        self._bars = {}  # axes -> the bars drawn last time (few channels)
         self.history_mean, = self.history_axes.plot([], [], color="C0", marker=".",
                                                     label="mean(moving_mean)")
         self.history_variance, = self.history_axes.plot([], [], color="C1", marker=".",
@@ -51,10 +53,16 @@ class BatchNormPlot:
         for axes, line, values in ((self.mean_axes, self.mean_line, moving_mean),
                                    (self.variance_axes, self.variance_line, moving_variance)):
             values = np.zeros(0) if values is None else np.asarray(values, dtype=float)
-            line.set_data(np.arange(len(values)), values)
-            line.set_marker("." if len(values) <= 64 else "")
+            channels = np.arange(len(values))
+            if axes in self._bars:
+                self._bars.pop(axes).remove()
+            if len(values) <= BARS_UP_TO:
+                line.set_data([], [])
+                self._bars[axes] = axes.bar(channels, values, width=0.8, color=line.get_color())
+            else:
+                line.set_data(channels, values)
             axes.set_xlim(-0.5, max(len(values), 1) - 0.5)
-            _fit_y(axes, values)
+            _fit_y(axes, values, from_zero=len(values) <= BARS_UP_TO)
         refreshes = np.array([point[0] for point in history], dtype=float)
         means = np.array([point[1] for point in history], dtype=float)
         variances = np.array([point[2] for point in history], dtype=float)
@@ -72,12 +80,14 @@ class BatchNormPlot:
         return buffer.getvalue()
 
 
-def _fit_y(axes, values):
+def _fit_y(axes, values, from_zero=False):
     finite = values[np.isfinite(values)] if len(values) else values
     if not len(finite):
         axes.set_ylim(0, 1)
         return
     low, high = float(finite.min()), float(finite.max())
+    if from_zero:  # bars start at zero
+        low, high = min(low, 0.0), max(high, 0.0)
     pad = 0.08 * (high - low) if high > low else max(abs(high) * 0.1, 0.1)
     axes.set_ylim(low - pad, high + pad)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 
 from tf1kit.notebook.assets import read_asset, template
 
@@ -88,6 +89,10 @@ def static_html(header: str, body: str, where: str) -> str:
     """What a notebook viewer shows where the live widget cannot run (GitHub, a closed kernel)."""
     note = (f"<div class='tf1kit-inspector tf1kit-muted'>{html.escape(where)} &middot; "
             "a saved view: run the notebook for the live inspector</div>")
+    # Viewers drop the <style> of a saved notebook; keep the names readable inline.
+    body = re.sub(r"""class=(["'])tf1kit-name\1""",
+                  """class="tf1kit-name" style="text-align: left; font-family: monospace" """,
+                  body)
     return f"<div class='tf1kit-static'>{header}{body}{note}</div>"
 
 
