@@ -91,7 +91,7 @@ def static_html(header: str, body: str, where: str) -> str:
             "a saved view: run the notebook for the live inspector</div>")
     # Viewers drop the <style> of a saved notebook; keep the names readable inline.
     body = re.sub(r"""class=(["'])tf1kit-name\1""",
-                  """class="tf1kit-name" style="text-align: left; font-family: monospace" """,
+                  """class="tf1kit-name" style="text-align: left; font-family: monospace\"""",
                   body)
     return f"<div class='tf1kit-static'>{header}{body}{note}</div>"
 
