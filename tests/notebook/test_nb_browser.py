@@ -21,7 +21,6 @@ import urllib.request
 import nbformat
 import pytest
 
-from conftest import extension_name
 from nb_cells import NORMALIZED
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
@@ -44,7 +43,7 @@ def ensure_chromium():
 
 def demo_notebook(path):
     cells = [
-        f"%load_ext {extension_name()}\nimport numpy as np, keras, tensorflow as tf, tf1kit.notebook",
+        f"%load_ext tf1kit\nimport numpy as np, keras, tensorflow as tf, tf1kit.notebook",
         NORMALIZED.format(name="Block"),
         "model = keras.Sequential([keras.Input((2,)), Block(name='block')])\n"
         "model(np.ones((2, 2), 'float32'))\n"

@@ -188,8 +188,11 @@ def test_tf1inspect_options_after_the_expression(shell, normalized):
 
 def test_failed_redefinition_leaves_the_inspector_showing_the_kept_variables(shell):
     shell.run_cell(DENSE.format(name="Rolled"))
+    # Refreshing after every call, so the trial call of the edit is shown at once
+    # and only the rollback itself can bring the view back.
     shell.run_cell("rolled = Rolled()\nrolled(tf.ones([1, 4]))\n"
-                   "rolled_inspector = tf1kit.notebook.inspect(rolled)")
+                   "rolled_inspector = tf1kit.notebook.inspect(rolled, min_interval=0, "
+                   "max_overhead=1)")
     failing = DENSE.format(name="Rolled").replace(
         "tf.matmul(inputs, w) + b",
         "extra = tf.compat.v1.get_variable('extra', shape=[2])\nundefined_name")
@@ -319,3 +322,22 @@ h
     np.testing.assert_allclose(variance, 0.99 + 0.01 * batch.var(0), rtol=1e-5)
     assert name == "bn0" and bytes(inspector.batch_norm_plot.value).startswith(b"\x89PNG")
     inspector.tabs.selected_index = 0
+
+
+def test_refreshes_are_throttled_during_a_cell_and_current_after_it(shell):
+    shell.run_cell(DENSE.format(name="Busy"))
+    shell.run_cell("busy = Busy()\nbusy(tf.ones([1, 2]))\nbusy_view = tf1kit.notebook.inspect(busy)")
+    inspector = shell.user_ns["busy_view"]
+    before = inspector.refresh_count
+    result = shell.run_cell(
+        "for step in range(60):\n"
+        "    busy(tf.ones([1, 2]))\n"
+        "    busy.weights[1].assign(tf.fill([3], float(step)))")
+    assert result.success, result.error_in_exec
+    # 60 calls: at most a few refreshes during the cell (0.25 s apart at least)...
+    refreshes = inspector.refresh_count - before
+    assert 1 <= refreshes <= 8, refreshes
+    # ...and the one owed at its end shows the state after the last call.
+    assert "after call" in inspector.header.value
+    assert inspector.row("dense/bias").mean == pytest.approx(59.0)
+    assert inspector.snapshot.calls[-1]["index"] == 61

@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from conftest import extension_name
 from kernel_session import KernelSession, widget_value
 from nb_cells import DENSE, DENSE_EDITED, STEPPED
 
@@ -22,7 +21,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def kernel():
     session = KernelSession()
     setup = session.execute(
-        f"%load_ext {extension_name()}\nimport tensorflow as tf, keras\nimport tf1kit.notebook")
+        f"%load_ext tf1kit\nimport tensorflow as tf, keras\nimport tf1kit.notebook")
     assert setup["error"] is None, setup["error"]
     yield session
     session.close()

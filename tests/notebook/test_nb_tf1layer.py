@@ -335,3 +335,26 @@ def test_new_input_width_without_an_edit_is_tf1s_shape_error(shell, run):
     assert "dense/kernel" in str(result.error_in_exec) and "shape" in str(result.error_in_exec)
     assert [tuple(v.shape) for v in shell.user_ns["layer_h"].weights] == [(4, 3), (3,)]
     assert run("layer_h(tf.ones([2, 4]))").success
+
+
+def test_a_rebound_name_still_redefines_the_same_class(shell, run, capsys):
+    run(DENSE.format(name="Rebound"))
+    assert run("rebound = Rebound()\nrebound(tf.ones([2, 4]))\nRebound = 'something else'").success
+    capsys.readouterr()
+    assert run(DENSE_EDITED.format(name="Rebound", options="")).success
+    assert "created 1 (dense/scale)" in capsys.readouterr().out
+    assert isinstance(shell.user_ns["rebound"], shell.user_ns["Rebound"])
+
+
+def test_a_reloaded_definitions_module_still_finds_the_notebooks_class(shell, run, capsys):
+    import importlib
+
+    import tf1kit.notebook.definition as definition
+
+    run(DENSE.format(name="Survivor"))
+    assert run("survivor = Survivor()\nsurvivor(tf.ones([2, 4]))").success
+    importlib.reload(definition)  # e.g. %autoreload: the registry starts empty
+    capsys.readouterr()
+    assert run(DENSE_EDITED.format(name="Survivor", options="")).success
+    assert "created 1 (dense/scale)" in capsys.readouterr().out
+    assert isinstance(shell.user_ns["survivor"], shell.user_ns["Survivor"])
