@@ -118,9 +118,11 @@ inputs * total
     assert len(inspector.snapshot.rows) == 1000
     assert inspector.table.value.count("<tr class=") == 50
     assert inspector.page_label.value == "page 1 of 20"
+    assert inspector.snapshot.rows[50].mean is None  # off screen: not measured
     inspector.next_button.click()
     assert 'data-name="scope0/v50"' in inspector.table.value
     assert inspector.page_label.value == "page 2 of 20"
+    assert inspector.snapshot.rows[50].mean is not None  # measured once shown
     inspector.previous_button.click()
     assert inspector.previous_button.disabled
 
