@@ -10,12 +10,12 @@ from jupyter_client.manager import start_new_kernel
 
 
 class KernelSession:
-    def __init__(self, env=None):
+    def __init__(self, env=None, **launch):
         # The kernel inherits PYTHONPATH: under `make test`'s Colab step it runs
         # on Colab's IPython, ipykernel and ipywidgets.
         env = env or dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONWARNINGS="ignore")
         self.manager, self.client = start_new_kernel(
-            kernel_name="python3", startup_timeout=120, env=env)
+            kernel_name="python3", startup_timeout=120, env=env, **launch)
 
     def close(self):
         self.client.stop_channels()
@@ -42,7 +42,7 @@ class KernelSession:
         message_id = self.client.execute(code, allow_stdin=True)
         replies = list(replies)
         result = {"stdout": "", "error": None, "comms": [], "stops": [], "prompts": [],
-                  "order": [], "execution_count": None}
+                  "order": [], "execution_count": None, "displays": []}
         deadline = time.monotonic() + timeout
         idle = False
         while not idle:
@@ -88,6 +88,8 @@ class KernelSession:
             elif kind == "error":
                 result["error"] = (content["ename"], content["evalue"],
                                    "\n".join(content["traceback"]))
+            elif kind in ("display_data", "execute_result"):
+                result["displays"].append(sorted(content["data"]))
             elif kind in ("comm_open", "comm_msg"):
                 result["comms"].append(content)
             elif kind == "status" and content["execution_state"] == "idle":

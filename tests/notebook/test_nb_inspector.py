@@ -193,8 +193,8 @@ def test_failed_redefinition_leaves_the_inspector_showing_the_kept_variables(she
     # Refreshing after every call, so the trial call of the edit is shown at once
     # and only the rollback itself can bring the view back.
     shell.run_cell("rolled = Rolled()\nrolled(tf.ones([1, 4]))\n"
-                   "rolled_inspector = tf1kit.notebook.inspect(rolled, min_interval=0, "
-                   "max_overhead=1)")
+                   "rolled_inspector = tf1kit.notebook.inspect(rolled)\n"
+                   "rolled_inspector.after_call = lambda: rolled_inspector.refresh('after call')")
     failing = DENSE.format(name="Rolled").replace(
         "tf.matmul(inputs, w) + b",
         "extra = tf.compat.v1.get_variable('extra', shape=[2])\nundefined_name")

@@ -147,6 +147,9 @@ class KScale(keras.layers.Layer):
 first = KScale(); first(tf.ones([2]))
 first_view = tf1kit.notebook.inspect(first)
 first_view.close(); del first, first_view; gc.collect()
+# Watched without an inspector, then garbage-collected: the set of watched
+# owners empties without anyone saying so.
+gone = KScale(); hooks.watch(gone); del gone; gc.collect()
 second = KScale(); second_view = tf1kit.notebook.inspect(second)
 second(tf.ones([2]))
 print("LOGGED", len(hooks.call_log(second)))
