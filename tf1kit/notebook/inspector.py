@@ -4,9 +4,10 @@ The kernel pushes every update; no browser event is needed (none could arrive
 while the kernel sits at a pdb prompt). An open inspector must not slow the
 model down, whatever the model's size and whichever tab is open:
 
-* after a call, a refresh runs only if the previous one has been paid for:
-  a refresh that took `d` seconds waits `d / max_overhead` (at least
-  `min_interval`) before the next; a refresh owed when the cell ends runs then;
+* after a call, a refresh runs only while refreshing stays within
+  `max_overhead` of the time since the calls began, counting one refresh
+  kept in reserve for the end of the cell, and at most every `min_interval`;
+  whatever was put off runs once when the cell ends;
 * only the open tab is brought up to date, and only its visible page is
   measured, on the device (see `statistics.py`);
 * the batch-norm plot is drawn at most every `PLOT_INTERVAL` seconds.
@@ -41,7 +42,8 @@ class Inspector:
         page_size: variables per page of the Variables tab.
         batch_norm_page_size: layers per page of the Batch norm tab.
         min_interval: seconds between two refreshes triggered by calls.
-        max_overhead: the share of call time refreshes may take (0.05: 5%).
+        max_overhead: the share of the calls' time that refreshes may take
+            (0.05: 5%), the refresh at the end of the cell included.
         label: the title (default: the object's name).
     """
 
@@ -86,7 +88,10 @@ class Inspector:
         self._final = False
         self._plot_stale = False
         self._last_plot = -float("inf")
-        self._next_refresh = 0.0
+        self._window_start = None  # when the calls of the current cell began
+        self._spent = 0.0  # seconds of refreshing since then
+        self._last_cost = 0.0
+        self._last_refresh = -float("inf")
         self._closed = False
         self._selecting = False
         self.view = InspectorWidgets(
@@ -105,7 +110,12 @@ class Inspector:
         """A watched call returned: refresh now if the budget allows, else when the cell ends."""
         if self._closed:
             return
-        if time.monotonic() >= self._next_refresh:
+        now = time.monotonic()
+        if self._window_start is None:  # the first call since the last cell ended
+            self._window_start, self._spent = now, 0.0
+        affordable = (self._spent + 2 * self._last_cost
+                      <= self.max_overhead * (now - self._window_start))
+        if affordable and now - self._last_refresh >= self.min_interval:
             self.refresh("after call")
         else:
             self._owe("after call")
@@ -124,7 +134,8 @@ class Inspector:
         self._render_header()
         self._render_tab(self._selected_tab())
         cost = time.perf_counter() - start
-        self._next_refresh = time.monotonic() + max(self.min_interval, cost / self.max_overhead)
+        self._last_cost, self._last_refresh = cost, time.monotonic()
+        self._spent += cost
 
     def relabel(self, reason: str):
         """Says why the view is what it is, without reading anything again."""
@@ -142,6 +153,7 @@ class Inspector:
                 self._draw_plot()
         finally:
             self._final = False
+            self._window_start = None  # the next cell's calls start a new budget
 
     def close(self):
         """Stops watching and lets go of the model (the widget disappears)."""

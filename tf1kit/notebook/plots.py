@@ -14,7 +14,6 @@ import numpy as np
 
 FIGURE_SIZE = (6.4, 4.8)  # inches, at 80 dpi: 512 x 384 pixels
 DPI = 80
-BARS_UP_TO = 64  # channels; more are drawn as a stepped line
 
 
 class BatchNormPlot:
@@ -28,9 +27,10 @@ class BatchNormPlot:
         FigureCanvasAgg(self.figure)
         self.mean_axes, self.variance_axes, self.history_axes = self.figure.subplots(3, 1)
         self.figure.subplots_adjust(left=0.1, right=0.97, top=0.93, bottom=0.15, hspace=0.7)
-        self.mean_line, = self.mean_axes.plot([], [], color="C0", drawstyle="steps-mid")
-        self.variance_line, = self.variance_axes.plot([], [], color="C1", drawstyle="steps-mid")
-        self._bars = {}  # axes -> the bars drawn last time (few channels)
+        # One filled step patch per panel, a bar per channel: cheap to update for
+        # 3 channels or 2048 (separate bars would be one artist each).
+        self.mean_steps = self.mean_axes.stairs([0], [-0.5, 0.5], fill=True, color="C0")
+        self.variance_steps = self.variance_axes.stairs([0], [-0.5, 0.5], fill=True, color="C1")
         self.history_mean, = self.history_axes.plot([], [], color="C0", marker=".",
                                                     label="mean(moving_mean)")
         self.history_variance, = self.history_axes.plot([], [], color="C1", marker=".",
@@ -50,19 +50,13 @@ class BatchNormPlot:
     def update(self, layer: str, moving_mean, moving_variance, history):
         """history: [(refresh number, mean(moving_mean), mean(moving_variance))]."""
         self.mean_axes.set_title(f"{layer}: moving_mean per channel", fontsize=9)
-        for axes, line, values in ((self.mean_axes, self.mean_line, moving_mean),
-                                   (self.variance_axes, self.variance_line, moving_variance)):
+        for axes, steps, values in ((self.mean_axes, self.mean_steps, moving_mean),
+                                    (self.variance_axes, self.variance_steps, moving_variance)):
             values = np.zeros(0) if values is None else np.asarray(values, dtype=float)
-            channels = np.arange(len(values))
-            if axes in self._bars:
-                self._bars.pop(axes).remove()
-            if len(values) <= BARS_UP_TO:
-                line.set_data([], [])
-                self._bars[axes] = axes.bar(channels, values, width=0.8, color=line.get_color())
-            else:
-                line.set_data(channels, values)
+            edges = np.arange(len(values) + 1) - 0.5
+            steps.set_data(values if len(values) else [0], edges if len(values) else [-0.5, 0.5])
             axes.set_xlim(-0.5, max(len(values), 1) - 0.5)
-            _fit_y(axes, values, from_zero=len(values) <= BARS_UP_TO)
+            _fit_y(axes, values, from_zero=True)
         refreshes = np.array([point[0] for point in history], dtype=float)
         means = np.array([point[1] for point in history], dtype=float)
         variances = np.array([point[2] for point in history], dtype=float)
