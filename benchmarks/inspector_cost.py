@@ -25,6 +25,7 @@ Results: benchmarks/results/inspector_cost.json and a printed table.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import pathlib
@@ -33,6 +34,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from benchmarks.networks.sizes import QUICK
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results" / "inspector_cost.json"
 TABS = ("Variables", "Regularization", "Batch norm", "Calls")
@@ -175,7 +178,7 @@ def reference_worlds(count, samples) -> dict:
     found = {}
     for world in ("official", "native"):
         task = {"world": world, "jobs": ["scaling"], "counts": [count], "samples": samples,
-                "sizes": {}}
+                "sizes": dataclasses.asdict(QUICK)}  # unused by the scaling job
         done = subprocess.run([sys.executable, "-m", "benchmarks.worker", json.dumps(task)],
                               capture_output=True, text=True, timeout=900,
                               cwd=pathlib.Path(__file__).resolve().parents[1])

@@ -1,16 +1,14 @@
 """Value statistics for the inspector, computed where the variables live.
 
 Only the rows on screen are measured. Each variable is reduced on its device
-to a few scalars, and all scalars of a page come to the host in one transfer:
-an 8M-parameter kernel costs a few reductions, not a float64 copy.
+to a few scalars by one traced function per page, and all scalars of a page
+come to the host in one transfer: an 8M-parameter kernel costs a few
+reductions, not a float64 copy.
 """
 
 from __future__ import annotations
 
 import math
-
-NO_CHANGE = -1.0  # marks "no previous value to compare with" inside the stacked tensor
-
 
 def read(variable):
     """The variable's current value as a tensor (no host copy)."""
@@ -23,38 +21,74 @@ def page_statistics(variables: dict, previous: dict) -> tuple[dict, dict]:
     """variables: key -> variable. Returns (key -> (mean, std, norm, change), new previous).
 
     `change` is the L2 norm of the difference from `previous[key]` (None when
-    there is no earlier value of the same shape); `previous` keeps device
-    tensors of the measured page only.
+    there is no earlier value of the same shape); `previous` keeps the device
+    values of the measured page only.
     """
     import tensorflow as tf
 
-    keys, stacked, kept, sizes = [], [], {}, []
+    keys, values, flats, befores, compared = [], [], [], [], []
     for key, variable in variables.items():
         value = read(variable)
-        if not (value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool):
-            continue  # strings, resources: no statistics
-        as_float = tf.reshape(tf.cast(value, tf.float32), [-1])
-        if as_float.shape[0] == 0:
+        dtype = value.dtype
+        if not (dtype.is_floating or dtype.is_integer or dtype.is_bool) or dtype.is_complex:
+            continue  # strings, resources, complex numbers: no statistics
+        if value.shape.num_elements() == 0:
             continue
-        mean, variance = tf.nn.moments(as_float, axes=[0])
+        flat = tf.reshape(value if dtype == tf.float32 else tf.cast(value, tf.float32), [-1])
         before = previous.get(key)
-        if before is not None and before.shape == as_float.shape:
-            change = tf.norm(as_float - before)
-        else:
-            change = tf.constant(NO_CHANGE)
+        same = before is not None and before.shape == flat.shape
         keys.append(key)
-        sizes.append(int(as_float.shape[0]))
-        stacked.append(tf.stack([mean, variance, change]))
-        kept[key] = as_float
+        values.append(value)
+        flats.append(flat)
+        befores.append(before if same else flat)
+        compared.append(same)
+    if not flats:
+        return {}, {}
+    # Every input is a float32 vector and the list length is rounded up to a
+    # power of two, so pages of any shapes and dtypes share one trace per length.
+    padding = [tf.zeros([1])] * (_bucket(len(flats)) - len(flats))
+    host = _page_moments(flats + padding, befores + padding).numpy().tolist()  # one transfer
     results = {}
-    if stacked:
-        host = tf.stack(stacked).numpy()  # the page's one transfer
-        for key, size, (mean, variance, change) in zip(keys, sizes, host.tolist()):
-            variance = max(variance, 0.0)
-            norm = math.sqrt(size * (variance + mean * mean))
-            results[key] = (mean, math.sqrt(variance), norm,
-                            None if change == NO_CHANGE else change)
-    return results, kept
+    for key, flat, same, (mean, variance, change) in zip(keys, flats, compared, host):
+        variance = max(variance, 0.0)
+        size = flat.shape.num_elements()
+        results[key] = (mean, math.sqrt(variance), math.sqrt(size * (variance + mean * mean)),
+                        change if same else None)
+    return results, dict(zip(keys, flats))
+
+
+def _bucket(count: int) -> int:
+    return 1 << max(0, count - 1).bit_length()
+
+
+def _moments(values, befores):
+    import tensorflow as tf
+
+    rows = []
+    for flat, before in zip(values, befores):
+        mean, variance = tf.nn.moments(flat, axes=[0])
+        rows.append(tf.stack([mean, variance, tf.norm(flat - before)]))
+    return tf.stack(rows)
+
+
+_traced = {}  # (name, number of inputs) -> a tf.function traced once for float32 vectors
+
+
+def _traced_for(name, function, count):
+    """One trace per input count: the signature fixes every shape to [None]."""
+    import tensorflow as tf
+
+    key = (name, count)
+    if key not in _traced:
+        vectors = [tf.TensorSpec([None], tf.float32)] * count
+        signature = [vectors, vectors] if name == "moments" else [vectors]
+        _traced[key] = tf.function(function, input_signature=signature)
+    return _traced[key]
+
+
+def _page_moments(values, befores):
+    """One dispatch for the whole page instead of a few ops per row."""
+    return _traced_for("moments", _moments, len(values))(values, befores)
 
 
 def channel_means(pairs) -> list:
@@ -64,12 +98,20 @@ def channel_means(pairs) -> list:
     values = []
     for mean_variable, variance_variable in pairs:
         for variable in (mean_variable, variance_variable):
-            values.append(tf.reduce_mean(tf.cast(read(variable), tf.float32))
-                          if variable is not None else tf.constant(float("nan")))
+            values.append(tf.reshape(tf.cast(read(variable), tf.float32), [-1])
+                          if variable is not None else tf.constant([float("nan")]))
     if not values:
         return []
-    host = tf.stack(values).numpy().tolist()
-    return [(host[i], host[i + 1]) for i in range(0, len(host), 2)]
+    values += [tf.zeros([1])] * (_bucket(len(values)) - len(values))
+    means = _traced_for("means", _means, len(values))
+    host = means(values).numpy().tolist()
+    return [(host[i], host[i + 1]) for i in range(0, 2 * len(pairs), 2)]
+
+
+def _means(vectors):
+    import tensorflow as tf
+
+    return tf.stack([tf.reduce_mean(vector) for vector in vectors])
 
 
 def host_vector(variable):
