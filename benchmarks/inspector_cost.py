@@ -11,7 +11,10 @@ inspector puts off until the end of a cell are paid inside the measured cell.
   in the issue), and `batch_norm_40`: 40 `tf.compat.v1.layers.batch_normalization`
   layers called with training=True. For each inspector tab, a cell of eager
   calls is timed with the tab open and, alternately, on an identical layer
-  nobody watches. `call ratio` = median time per call with / without.
+  nobody watches. `call ratio` = median time per call with / without, in
+  wall-clock time and in this process's CPU time (which other load on a
+  shared machine disturbs less). TensorFlow runs on one thread, as in
+  benchmarks/worlds.py.
   `one-call cells` times cells of a single call, where the refresh owed at the
   end of the cell is not amortized (shown, not a target). Ratios are medians
   over pairs measured back to back.
@@ -70,7 +73,12 @@ inputs + tf.add_n(values)
 '''
 
 
-def start_shell():
+def start_shell(threads=1):
+    import tensorflow as tf
+
+    if threads:  # as benchmarks/worlds.py: far less sensitive to other load
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
     from IPython.testing.globalipapp import start_ipython
 
     shell = start_ipython()
@@ -84,12 +92,13 @@ def start_shell():
     return shell
 
 
-def timed_cell(shell, source) -> float:
-    started = time.perf_counter()
+def timed_cell(shell, source) -> tuple:
+    """(wall-clock seconds, CPU seconds of this process) of one cell."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = shell.run_cell(source)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     result.raise_error()
-    return elapsed
+    return elapsed, cpu
 
 
 def inspector_scenario(shell, name, class_source, call, calls_per_cell, repeats, page_size):
@@ -110,13 +119,14 @@ def inspector_scenario(shell, name, class_source, call, calls_per_cell, repeats,
         for repeat in range(repeats):
             order = [("watched", with_view), ("plain", without)]
             for layer, times in (order if repeat % 2 else order[::-1]):
-                times.append(timed_cell(shell, loop.format(
-                    n=calls_per_cell, layer=layer, args=call[1])) / calls_per_cell)
+                wall, cpu = timed_cell(shell, loop.format(
+                    n=calls_per_cell, layer=layer, args=call[1]))
+                times.append((wall / calls_per_cell, cpu / calls_per_cell))
         refreshes = view.refresh_count - refreshes_before
         single_with, single_without = [], []
         for _ in range(repeats):
-            single_with.append(timed_cell(shell, f"watched({call[1]})"))
-            single_without.append(timed_cell(shell, f"plain({call[1]})"))
+            single_with.append(timed_cell(shell, f"watched({call[1]})")[0])
+            single_without.append(timed_cell(shell, f"plain({call[1]})")[0])
         refresh_costs = []
         for _ in range(5):
             started = time.perf_counter()
@@ -124,11 +134,13 @@ def inspector_scenario(shell, name, class_source, call, calls_per_cell, repeats,
             refresh_costs.append(time.perf_counter() - started)
         # Each pair ran back to back: the median of the pairs' ratios resists the
         # drift of a shared machine better than a ratio of medians.
-        ratio = statistics.median(w / o for w, o in zip(with_view, without))
+        ratio = statistics.median(w[0] / o[0] for w, o in zip(with_view, without))
+        cpu_ratio = statistics.median(w[1] / o[1] for w, o in zip(with_view, without))
         result["tabs"][tab] = {
-            "call_ms_without": round(1000 * statistics.median(without), 3),
-            "call_ms_with": round(1000 * statistics.median(with_view), 3),
+            "call_ms_without": round(1000 * statistics.median(t[0] for t in without), 3),
+            "call_ms_with": round(1000 * statistics.median(t[0] for t in with_view), 3),
             "call_ratio": round(ratio, 3),
+            "call_cpu_ratio": round(cpu_ratio, 3),
             "refreshes_during_timed_cells": refreshes,
             "refresh_ms": round(1000 * statistics.median(refresh_costs), 2),
             "one_call_cell_ratio": round(statistics.median(
@@ -225,12 +237,12 @@ def main(argv=None):
 
 
 def table(results) -> str:
-    lines = ["| scenario | tab | call ms without | with | call ratio | refresh ms | "
-             "refreshes | one-call cells |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| scenario | tab | call ms without | with | call ratio (wall) | (CPU) | "
+             "refresh ms | refreshes | one-call cells |", "|---|---|---|---|---|---|---|---|---|"]
     for scenario in ("params_8m", "batch_norm_40"):
         for tab, row in results[scenario]["tabs"].items():
             lines.append(f"| {scenario} | {tab} | {row['call_ms_without']} | {row['call_ms_with']} "
-                         f"| {row['call_ratio']}x | {row['refresh_ms']} | "
+                         f"| {row['call_ratio']}x | {row['call_cpu_ratio']}x | {row['refresh_ms']} | "
                          f"{row['refreshes_during_timed_cells']} | {row['one_call_cell_ratio']}x |")
     cell = results["cell_1000"]
     lines.append("")
