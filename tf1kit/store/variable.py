@@ -201,7 +201,7 @@ _BACKING_METHODS = (
     "scatter_min", "scatter_max", "scatter_nd_update", "scatter_nd_add",
     "scatter_nd_sub", "scatter_nd_max", "scatter_nd_min",
     # TF internals that state_ops and tf.Graph call on variables
-    "_lazy_read", "_as_graph_element", "_dense_var_to_tensor", "_ref",
+    "_lazy_read", "_as_graph_element", "_dense_var_to_tensor",
     "_get_save_slice_info",
 )
 for _name in _BACKING_PROPERTIES:
