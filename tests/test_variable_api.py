@@ -696,9 +696,15 @@ def test_mixed_precision_reads_the_policy_dtype_and_trains(policy):
         @tf1kit.track_tf1_style_variables
         def call(self, x):
             kernel = v1.get_variable("kernel", [4, 2], initializer=v1.ones_initializer())
+            moving = v1.get_variable("moving", [2], initializer=v1.zeros_initializer(),
+                                     trainable=False)
             seen["dtype"] = kernel.dtype
             seen["lookup"] = {tf.float16: "half", tf.bfloat16: "brain"}.get(kernel.dtype)
-            return tf.matmul(x, kernel)
+            outputs = tf.matmul(x, kernel)
+            # A TF1 moving average: its reads are autocast, its writes land as float32.
+            moving.assign(moving * 0.5 + tf.reduce_mean(outputs, 0) * 0.5, read_value=False)
+            v1.assign_add(moving, tf.ones([2], outputs.dtype))
+            return outputs
 
     keras.mixed_precision.set_global_policy(policy)
     try:
@@ -719,6 +725,30 @@ def test_mixed_precision_reads_the_policy_dtype_and_trains(policy):
     y = x @ np.ones((4, 2))
     grad = (x.T @ (2 * y)) / (4 * 2)
     np.testing.assert_allclose(1 - kernel.numpy(), 0.1 * grad, rtol=2e-2)
+    # One update: the symbolic call at model construction writes nothing.
+    moving = model.layers[1].weights[1]
+    assert moving.value.dtype == tf.float32
+    np.testing.assert_allclose(moving.numpy(), 0 * 0.5 + y.mean(0) * 0.5 + 1.0, rtol=1e-2)
+
+
+def test_stateless_call_records_writes_instead_of_applying_them():
+    """Keras 3's stateless_call: TF1 writes become returned state."""
+    tf1kit.install()
+
+    class Counting(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            count = v1.get_variable("count", [], initializer=v1.zeros_initializer(),
+                                    trainable=False)
+            count.assign_add(1.0)
+            return x * v1.get_variable("k", [2], initializer=v1.ones_initializer())
+
+    layer = Counting()
+    layer(tf.ones([2]))
+    count = layer.non_trainable_variables[0]
+    _, state = layer.stateless_call([v.value for v in layer.trainable_variables],
+                                    [count.value], tf.ones([2]))
+    assert float(state[0]) == 2.0 and float(count.numpy()) == 1.0
 
 
 def test_value_call_works_on_mirrored_variables():

@@ -141,22 +141,33 @@ class TF1Variable(keras.Variable):
     # -- TF1's writes: TF1 arguments and return values ----------------------
     def assign(self, value, use_locking=None, name=None, read_value=True):
         """Assigns `value`; returns the new value (or the op if not `read_value`)."""
-        if in_stateless_scope():  # Keras' symbolic tracing records the update
+        if in_stateless_scope():  # Keras' stateless_call records the update
             return super().assign(value)
-        return self._value.assign(value, use_locking=use_locking, name=name,
-                                  read_value=read_value)
+        return self._value.assign(self._float_cast(value), use_locking=use_locking,
+                                  name=name, read_value=read_value)
 
     def assign_add(self, delta, use_locking=None, name=None, read_value=True):
         if in_stateless_scope():
             return super().assign_add(delta)
-        return self._value.assign_add(delta, use_locking=use_locking, name=name,
-                                      read_value=read_value)
+        return self._value.assign_add(self._float_cast(delta), use_locking=use_locking,
+                                      name=name, read_value=read_value)
 
     def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
         if in_stateless_scope():
             return super().assign_sub(delta)
-        return self._value.assign_sub(delta, use_locking=use_locking, name=name,
-                                      read_value=read_value)
+        return self._value.assign_sub(self._float_cast(delta), use_locking=use_locking,
+                                      name=name, read_value=read_value)
+
+    def _float_cast(self, value):
+        # Inside a mixed-precision Keras call reads are autocast (float16), so
+        # a moving average computed from them is float16: it lands in the
+        # float32 variable as Keras' assign would. Other dtype mismatches
+        # raise, as they did in TF1.
+        dtype = getattr(value, "dtype", None)
+        if (dtype is None or dtype == self.tf_dtype or not self.tf_dtype.is_floating
+                or not tf.as_dtype(dtype).is_floating):
+            return value
+        return tf.cast(value, self.tf_dtype)
 
     # -- TF1's name-based checkpoints -----------------------------------------
     def _gather_saveables_for_checkpoint(self):
