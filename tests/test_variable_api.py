@@ -91,6 +91,7 @@ attempt("read_value", lambda: v.read_value())
 attempt("convert_to_tensor", lambda: tf.convert_to_tensor(v))
 attempt("operators", lambda: [v + 1., 2. * v, -v, v[1], v ** 2, v / 2., abs(v),
                               tf.matmul(m, m), m @ m, np.ones(3, np.float32) + v])
+attempt("numpy_left_operand", lambda: type(np.ones(3, np.float32) * v).__name__)
 attempt("assign", lambda: v.assign([4., 5., 6.], use_locking=True, name="a"))
 attempt("assign_no_read", lambda: v.assign([7., 8., 9.], read_value=False))
 attempt("after_assign", lambda: v.numpy())
@@ -226,6 +227,7 @@ def test_eager_api_answers_as_tf1_and_keras_both():
     assert got["dtype_as_key"] == [1, 2, 3]
     assert got["dtype_is_tf_dtype"] is True and got["is_tf_variable"] is True
     assert got["dtype"][:3] == ["DType:float32", "DType:int32", "DType:float32"]
+    assert got["numpy_left_operand"] == "EagerTensor"  # numpy defers, as to tf.Variable
     # Eagerly TF raises on graph-only attributes; so must the shim variable.
     for name in ("initial_value", "op", "graph", "eval", "to_proto"):
         assert got[name].startswith("raises "), name
