@@ -164,10 +164,13 @@ class TF1Variable(keras.Variable):
         # float32 variable as Keras' assign would. Other dtype mismatches
         # raise, as they did in TF1.
         dtype = getattr(value, "dtype", None)
-        if (dtype is None or dtype == self.tf_dtype or not self.tf_dtype.is_floating
-                or not tf.as_dtype(dtype).is_floating):
+        if dtype is None or dtype == self.tf_dtype or not self.tf_dtype.is_floating:
             return value
-        return tf.cast(value, self.tf_dtype)
+        try:
+            floating = tf.as_dtype(dtype).is_floating
+        except TypeError:  # not a TF dtype: TF's assign names the problem
+            return value
+        return tf.cast(value, self.tf_dtype) if floating else value
 
     # -- TF1's name-based checkpoints -----------------------------------------
     def _gather_saveables_for_checkpoint(self):
@@ -178,7 +181,8 @@ class TF1Variable(keras.Variable):
 
     # -- graph-mode reads and initialization ---------------------------------
     def initialized_value(self):
-        """The value, or the initial value if not yet initialized (TF1 graphs)."""
+        """The value once initialized, else the initial value (TF 1.x's method;
+        TF 2's resource variables raise NotImplementedError here)."""
         with tf.init_scope():
             return tf.cond(self.is_initialized(), self.read_value,
                            lambda: self.initial_value)
