@@ -596,6 +596,8 @@ class Net(tf.keras.layers.Layer):
 '''
 
 SLIM_COLLECTIONS = case("variable_api_slim_collections", SLIM_COLLECTIONS_BODY + '''
+for name in ("slim_vars", "slim_weights", "slim_outputs"):  # eager collections are global
+    v1.get_default_graph().clear_collection(name)
 was_on = tf.Tensor._USE_EQUALITY
 v1.disable_tensor_equality()
 try:
@@ -634,15 +636,15 @@ def test_slim_collections_work_eagerly_without_tensor_equality():
     assert_same(official(SLIM_COLLECTIONS), got)
 
 
+SLIM_GRAPH = graph_case("variable_api_slim_graph", SLIM_GRAPH_BODY)
+
+
 def test_slim_collections_in_a_tf1_graph_hold_each_variable_once():
     """Default TF1 graph mode (no switch): identity equality, as TF1."""
-    tf1kit.install()
-    with tf.Graph().as_default():
-        result = run_source(SLIM_GRAPH_BODY, in_graph=False)
-    assert "error" not in result, result.get("traceback")
-    assert result["slim_vars"] == ["c1/weights:0", "c1/biases:0", "c2/weights:0", "c2/biases:0"]
-    assert result["slim_weights"] == ["fc/weights:0"]
-    np.testing.assert_allclose(result["second"], result["first"])
+    truth, shim = tf1_graph(SLIM_GRAPH), ours_in_graph(SLIM_GRAPH_BODY)
+    assert shim["slim_vars"] == ["c1/weights:0", "c1/biases:0", "c2/weights:0", "c2/biases:0"]
+    assert shim["slim_weights"] == ["fc/weights:0"]
+    assert_same(truth, shim)
 
 
 # -- Keras 3 keeps its view --------------------------------------------------------
