@@ -284,12 +284,18 @@ v1.add_to_collection("probe_collection", w)
 attempt("in_collection", lambda: [v in v1.get_collection("probe_collection"),
                                   w in v1.get_collection("probe_collection")])
 attempt("var_list", lambda: [x.name for x in [v, w, m] if x in [m, v]])
+attempt("graph_collections", lambda: [v in v1.global_variables(), i in v1.global_variables(),
+                                      v in v1.trainable_variables(),
+                                      i in v1.trainable_variables(),
+                                      [x.name for x in v1.trainable_variables()]])
 import os, tempfile
 directory = tempfile.mkdtemp()
 saved = lambda saver, name: sorted(tf.train.list_variables(
     saver.save(sess, os.path.join(directory, name))))
 attempt("saver_list", lambda: saved(v1.train.Saver([v, m]), "list"))
 attempt("saver_dict", lambda: saved(v1.train.Saver({"renamed": v}), "dict"))
+attempt("saver_default", lambda: saved(v1.train.Saver(), "default"))
+attempt("uninitialized", lambda: sess.run(v1.report_uninitialized_variables()))
 sess.close()
 '''
 
@@ -327,6 +333,8 @@ def test_graph_identity_equality_holds(graph_api):
     assert shim["dict_keys"] == "w"
     assert shim["in_collection"] == [False, True]
     assert shim["var_list"] == ["scope/v:0", "scope/m:0"]
+    # The graph's collections hold what get_variable returned, as in TF1.
+    assert shim["graph_collections"][:4] == [True, True, True, False]
 
 
 def test_initialized_value_works_eagerly_as_in_tf1():

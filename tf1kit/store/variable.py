@@ -85,6 +85,8 @@ class TF1Variable(keras.Variable):
             synchronization=self._map_synchronization(self.synchronization),
         )
         self._value = _make_callable(backing)
+        if backing._in_graph_mode:
+            _take_collection_places(backing, self)
 
     # -- what both Keras 3 and TF1 read -------------------------------------
     @property
@@ -236,6 +238,20 @@ def _tensor_equality() -> bool:
     """TF2's rule for variables: elementwise `==` unless in a TF1 graph or
     `disable_tensor_equality()` was called."""
     return tf.Tensor._USE_EQUALITY and tf.compat.v1.executing_eagerly_outside_functions()
+
+
+def _take_collection_places(backing, variable):
+    """In a TF1 graph, `get_variable`'s result is what the graph collections
+    hold (`v in tf.compat.v1.global_variables()`, default `var_list`s, Saver):
+    the shim variable replaces the backing one that tf.Variable put there."""
+    graph = backing.graph
+    for key in (tf.compat.v1.GraphKeys.GLOBAL_VARIABLES,
+                tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES):
+        held = graph.get_collection_ref(key)
+        for index in range(len(held) - 1, -1, -1):  # just appended: found at once
+            if held[index] is backing:
+                held[index] = variable
+                break
 
 
 _CALLABLE_CLASSES: dict = {}
