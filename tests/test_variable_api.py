@@ -346,6 +346,44 @@ def test_initialized_value_works_eagerly_as_in_tf1():
     np.testing.assert_allclose(tf.function(v.initialized_value)(), [7., 8., 9.])
 
 
+# tf.compat.v1.train.init_from_checkpoint with variables in its assignment map:
+# eagerly it assigns at once; in a TF1 graph it replaces their initializers.
+INIT_FROM_CHECKPOINT_BODY = '''
+import os, tempfile
+prefix = os.path.join(tempfile.mkdtemp(), "ckpt")
+with tf.Graph().as_default():
+    with v1.variable_scope("old"):
+        v1.get_variable("v", initializer=tf.constant([7., 8., 9.]))
+        v1.get_variable("m", initializer=tf.constant([[5., 6.], [7., 8.]]))
+    with v1.Session() as sess:
+        sess.run(v1.global_variables_initializer())
+        v1.train.Saver().save(sess, prefix)
+v, w, m, i = variables()
+v1.train.init_from_checkpoint(prefix, {"old/v": v, "old/m": m})
+if tf.executing_eagerly():
+    result["restored"] = [v.numpy(), w.numpy(), m.numpy()]
+else:
+    with v1.Session() as sess:
+        sess.run(v1.global_variables_initializer())
+        result["restored"] = sess.run([v, w, m])
+'''
+
+INIT_FROM_CHECKPOINT = case("variable_api_init_from_checkpoint",
+                            MAKE + DECORATED + INIT_FROM_CHECKPOINT_BODY)
+INIT_FROM_CHECKPOINT_GRAPH = graph_case("variable_api_init_from_checkpoint_graph",
+                                        MAKE + PLAIN + INIT_FROM_CHECKPOINT_BODY)
+
+
+def test_init_from_checkpoint_fills_shim_variables():
+    expected = [[7., 8., 9.], [1., 2., 3.], [[5., 6.], [7., 8.]]]
+    eager = ours(INIT_FROM_CHECKPOINT)
+    assert_same([np.asarray(x, np.float32) for x in expected], eager["restored"])
+    assert_same(official(INIT_FROM_CHECKPOINT), eager)
+    graph = ours_in_graph(MAKE + DECORATED + INIT_FROM_CHECKPOINT_BODY)
+    assert_same(tf1_graph(INIT_FROM_CHECKPOINT_GRAPH), graph)
+    assert_same(eager, graph)
+
+
 # -- TF1 optimizers and moving averages ------------------------------------------
 
 TRAINING = '''

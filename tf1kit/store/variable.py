@@ -195,6 +195,10 @@ def _pass_to_backing(name: str, kind: str):
     if kind == "property":
         return property(lambda self: getattr(self._value, name),
                         doc=f"`tf.Variable.{name}` of the backing variable.")
+    if kind == "attribute":
+        return property(lambda self: getattr(self._value, name),
+                        lambda self, value: setattr(self._value, name, value),
+                        doc=f"`{name}` of the backing variable, readable and writable.")
 
     def method(self, *args, **kwargs):
         return getattr(self._value, name)(*args, **kwargs)
@@ -221,6 +225,11 @@ _BACKING_METHODS = (
     "_lazy_read", "_as_graph_element", "_dense_var_to_tensor",
     "_get_save_slice_info",
 )
+# Written by tf.compat.v1.train.init_from_checkpoint in a TF1 graph: the
+# checkpoint's restore op becomes the backing variable's initializer.
+_BACKING_ATTRIBUTES = ("_initializer_op", "_initial_value")
+for _name in _BACKING_ATTRIBUTES:
+    setattr(TF1Variable, _name, _pass_to_backing(_name, "attribute"))
 for _name in _BACKING_PROPERTIES:
     setattr(TF1Variable, _name, _pass_to_backing(_name, "property"))
 for _name in _BACKING_METHODS:
