@@ -61,8 +61,8 @@ def test_keras_variable_hooks_tf1variable_overrides():
 
 def test_resource_variable_answers_what_tf1variable_passes_through():
     variable = tf.Variable([1.0, 2.0])
-    for name in (*tf1_variable._BACKING_METHODS, "_in_graph_mode", "_unique_id",
-                 "_save_slice_info", "_graph_element"):
+    for name in (*tf1_variable._BACKING_METHODS, *tf1_variable._BACKING_ATTRIBUTES,
+                 "_in_graph_mode", "_unique_id", "_save_slice_info", "_graph_element"):
         assert hasattr(variable, name), name
     # Properties that raise eagerly (op, graph, initial_value) exist on the class.
     for name in ("initial_value", "initializer", "op", "graph", "device", "create"):
@@ -75,6 +75,15 @@ def test_backing_variable_class_can_be_swapped_for_a_callable_subclass():
     assert made is variable and isinstance(variable, tf.Variable)
     np.testing.assert_allclose(variable(), [1.0, 2.0])
     assert type(variable).__name__ == "ResourceVariable"
+
+
+def test_graph_variables_join_the_collections_tf_variable_names():
+    with tf.Graph().as_default() as graph:
+        variable = tf.Variable([1.0], trainable=True)
+        assert variable._in_graph_mode
+        for key in (tf.compat.v1.GraphKeys.GLOBAL_VARIABLES,
+                    tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES):
+            assert graph.get_collection_ref(key)[-1] is variable
 
 
 def test_tf1_saver_asks_gather_saveables_first():

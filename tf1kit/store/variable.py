@@ -32,6 +32,8 @@ class TF1Variable(keras.Variable):
     `isinstance(v, tf.Variable)` holds, `v.value()` reads it, `v.dtype` is a
     `tf.DType`, and the `assign*`/`scatter_*` methods take TF1's arguments.
     `v.value` without a call is the backing `tf.Variable` (what Keras 3 reads).
+    In a TF1 graph, the graph's variable collections hold this object, as they
+    held what TF1's `get_variable` returned.
 
     Equality and hashing follow `tf.Variable`: identity in a TF1 graph and
     under `tf.compat.v1.disable_tensor_equality()`, elementwise `==` (and
