@@ -92,12 +92,6 @@ class Layer(tf.Module):
         if unknown:
             raise TypeError(
                 f"{type(self).__name__}: keyword argument not understood: {unknown[0]!r}")
-        keras_style = experimental.in_keras_style()
-        if keras_style:
-            if scope is not None:
-                experimental.refuse_scope_argument("scope", scope)
-            if reuse is not None:
-                experimental.refuse_scope_argument("reuse", reuse)
         class_name = _snake_case(type(self).__name__)
         if isinstance(name, tf.compat.v1.VariableScope):
             base_name, layer_name = name.name, _unique_layer_name(class_name)
@@ -105,6 +99,12 @@ class Layer(tf.Module):
             base_name = layer_name = name
         else:
             base_name, layer_name = class_name, _unique_layer_name(class_name)
+        keras_style = experimental.in_keras_style()
+        if keras_style:  # refused after naming, as TF1 (the name is drawn)
+            if scope is not None:
+                experimental.refuse_scope_argument("scope", scope)
+            if reuse is not None:
+                experimental.refuse_scope_argument("reuse", reuse)
         if tf.executing_eagerly():
             super().__init__(name=_module_identifier(base_name))
         else:
@@ -177,9 +177,8 @@ class Layer(tf.Module):
         if self._scope is not None:
             return
         if self._keras_style:
-            # Its own, unique name: never shared, whatever the enclosing reuse.
-            with tf.compat.v1.variable_scope(
-                    self._layer_name, reuse=tf.compat.v1.AUTO_REUSE) as captured:
+            # A scope of its own, uniquified like a Keras name scope.
+            with tf.compat.v1.variable_scope(None, default_name=self._layer_name) as captured:
                 self._scope = captured
         elif self._reuse:
             with tf.compat.v1.variable_scope(
@@ -188,6 +187,12 @@ class Layer(tf.Module):
         else:
             with tf.compat.v1.variable_scope(scope, default_name=self._base_name) as captured:
                 self._scope = captured
+
+    def _scope_reuse(self):
+        if self._keras_style:
+            # Its own variables only: made once, whatever the enclosing reuse.
+            return tf.compat.v1.AUTO_REUSE
+        return True if self.built else self._reuse
 
     # -- calling -------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
@@ -199,9 +204,8 @@ class Layer(tf.Module):
             self._added_losses = []  # eagerly, `losses` are the last call's
         with self._variable_store():
             self._set_scope(scope)
-            reuse = True if self.built else self._reuse
             with tf.compat.v1.variable_scope(
-                    self._scope, reuse=reuse, auxiliary_name_scope=False) as current:
+                    self._scope, reuse=self._scope_reuse(), auxiliary_name_scope=False) as current:
                 self._current_scope = current
                 with _op_name_scope(self._scope):
                     inputs = _to_tensors(inputs, self.dtype)
@@ -268,6 +272,9 @@ class Layer(tf.Module):
             return
         for output in tf.nest.flatten(outputs):
             loss = self.activity_regularizer(output)
+            if self._compute_dtype is not None:
+                # Under a mixed policy losses are summed with float32 ones.
+                loss = tf.cast(loss, self.dtype)
             batch = tf.cast(tf.shape(output)[0], loss.dtype)
             self.add_loss(loss / batch, inputs=inputs)
 
@@ -327,6 +334,8 @@ class Layer(tf.Module):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         for argument in self._config_arguments:
             config[argument] = _config_value(getattr(self, argument))
+        if "activation" in config and config["activation"] is None:
+            config["activation"] = "linear"  # how TF1 reported no activation
         return config
 
     @classmethod
@@ -354,9 +363,8 @@ class Layer(tf.Module):
         regularizer = get_regularizer(regularizer)
         with self._variable_store():
             self._set_scope(None)
-            reuse = True if self.built else self._reuse
             with tf.compat.v1.variable_scope(
-                    self._scope, reuse=reuse, auxiliary_name_scope=False):
+                    self._scope, reuse=self._scope_reuse(), auxiliary_name_scope=False):
                 variable = tf.compat.v1.get_variable(
                     name, shape=shape, dtype=dtype,
                     initializer=get_initializer(initializer),
@@ -586,13 +594,13 @@ def _shared_on_copy(value) -> bool:
 
 
 def _config_value(value):
-    """Activations by name (None is 'linear', as TF1 reported); else as is."""
-    if callable(value) and getattr(value, "__module__", "").startswith("keras"):
-        if getattr(value, "__name__", None) is not None and not isinstance(value, type):
-            try:
-                return keras.activations.serialize(value)
-            except (ValueError, TypeError):
-                return value
+    """Activations by name, as TF1 reported them; anything else as is."""
+    name = getattr(value, "__name__", None)
+    if callable(value) and name and not isinstance(value, type):
+        known = getattr(keras.activations, name, None)
+        if known is value or (known is not None and getattr(value, "__module__", "")
+                              .startswith(("tensorflow", "keras"))):
+            return name
     return value
 
 

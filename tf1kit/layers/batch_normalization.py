@@ -119,7 +119,7 @@ class BatchNormalization(Layer):
         return config
 
     def compute_output_shape(self, input_shape):
-        return tf.TensorShape(input_shape)
+        return input_shape  # unchanged, and as given (TF1 did not convert it)
 
     @property
     def _param_dtype(self):

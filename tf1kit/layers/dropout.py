@@ -51,7 +51,7 @@ class Dropout(Layer):
         return smart_cond(training, lambda: self._drop(inputs), lambda: tf.identity(inputs))
 
     def compute_output_shape(self, input_shape):
-        return tf.TensorShape(input_shape)
+        return input_shape  # unchanged, and as given (TF1 did not convert it)
 
     def _drop(self, inputs):
         return tf.nn.dropout(inputs, rate=self.rate, noise_shape=self._noise_shape(inputs),
