@@ -434,10 +434,12 @@ def test_activity_losses_of_functional_layers_reach_a_module_owner():
 
     class Module(tf.Module):
         @tf1kit.track_tf1_style_variables
-        def __call__(self, x):
+        def __call__(self, x, regularize=True):
+            activity = (lambda t: tf.reduce_sum(t * t)) if regularize else None
             h = v1.layers.dense(x, 2, kernel_regularizer=keras.regularizers.L2(0.5),
-                                activity_regularizer=lambda t: tf.reduce_sum(t * t))
-            return v1.layers.dense(h, 1, activity_regularizer=lambda t: tf.reduce_sum(t))
+                                activity_regularizer=activity)
+            return v1.layers.dense(h, 1, activity_regularizer=(
+                (lambda t: tf.reduce_sum(t)) if regularize else None))
 
     module = Module()
     x = tf.constant([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]])
@@ -453,6 +455,9 @@ def test_activity_losses_of_functional_layers_reach_a_module_owner():
     expected = [0.5 * np.sum(kernel ** 2), np.sum(hidden ** 2), np.sum(second.numpy())]
     np.testing.assert_allclose([float(l) for l in module.regularization_losses], expected,
                                rtol=1e-5)
+    module(x, regularize=False)  # a call without activity losses leaves none behind
+    np.testing.assert_allclose([float(l) for l in module.regularization_losses],
+                               [0.5 * np.sum(kernel ** 2)], rtol=1e-5)
 
 
 # -- jit_compile --------------------------------------------------------------------
@@ -573,3 +578,20 @@ def test_set_keras_style_is_global_and_refuses_scope_arguments():
     finally:
         style._forever = False  # the process is shared with other tests
     assert not tf1kit.layers.Dense(2)._keras_style
+
+
+SYNC_ON_READ = case("api_sync_on_read_trainable", '''
+try:
+    v1.layers.Layer(name="my_layer").add_weight(
+        "v", [2, 2], initializer=v1.zeros_initializer(), trainable=True,
+        synchronization=tf.VariableSynchronization.ON_READ)
+except ValueError as exc:
+    result["message"] = str(exc)
+''')
+
+
+def test_add_weight_refuses_trainable_on_read_with_tf1s_message():
+    """TF1's sentence, prefixed with the variable at fault."""
+    expected = official(SYNC_ON_READ)["message"]
+    assert "VariableSynchronization.ON_READ only for non-trainable" in expected
+    assert ours(SYNC_ON_READ)["message"] == f"add_weight('v'): {expected}"

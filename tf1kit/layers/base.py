@@ -354,8 +354,10 @@ class Layer(tf.Module):
         if synchronization == tf.VariableSynchronization.ON_READ:
             if trainable:
                 raise ValueError(
-                    f"add_weight({name!r}): synchronization=ON_READ is only allowed "
-                    "for non-trainable variables, but trainable=True was given.")
+                    f"add_weight({name!r}): Synchronization value can be set to "
+                    "VariableSynchronization.ON_READ only for non-trainable variables. "
+                    "You have specified trainable=True and "
+                    "synchronization=VariableSynchronization.ON_READ.")
             trainable = False
         elif trainable is None:
             trainable = True
@@ -589,8 +591,8 @@ def _reachable_from(inputs, targets):
 
 
 def _shared_on_copy(value) -> bool:
-    return (tf.is_tensor(value) or isinstance(value, (tf.Variable, keras.Variable))
-            or type(value).__name__ == "VariableStore")
+    # tf.is_tensor covers tf.Variable and keras.Variable too.
+    return tf.is_tensor(value) or type(value).__name__ == "VariableStore"
 
 
 def _config_value(value):
