@@ -253,8 +253,8 @@ class Layer(tf.Module):
                 self.dtype, self._compute_dtype = mixed
             else:
                 # TF1: the first input's dtype, whatever it is (int32 too).
-                first = tf.nest.flatten(inputs)[0] if tf.nest.flatten(inputs) else None
-                dtype = getattr(first, "dtype", None)
+                flat = tf.nest.flatten(inputs)
+                dtype = getattr(flat[0], "dtype", None) if flat else None
                 if dtype is not None:
                     self.dtype = tf.as_dtype(dtype).base_dtype.name
         self._check_inputs(inputs)
