@@ -7,6 +7,7 @@ Each behaviour runs three ways where it exists: under the official shim
 """
 
 import copy
+import textwrap
 
 import keras
 import numpy as np
@@ -27,10 +28,17 @@ def ours_in_graph(name):
     return differential._checked(name, "tf1kit (graph)", result)
 
 
+def fresh(body):
+    """Eager source that starts from fresh layer and scope counts, and leaves
+    none behind for later tests (in eager code they live in the default graph)."""
+    return (f"v1.reset_default_graph()\ntry:\n{textwrap.indent(body, '    ')}\nfinally:\n"
+            "    v1.reset_default_graph()\n")
+
+
 def both_ways(name, body, graph=True):
     """Registers `body` eagerly (official vs tf1kit) and, if `graph`, in a
-    TF1 graph (TF1 vs tf1kit). Eager cases start from a fresh name count."""
-    eager = case(name, "v1.reset_default_graph()\n" + body)
+    TF1 graph (TF1 vs tf1kit)."""
+    eager = case(name, fresh(body))
     in_graph = graph_case(name + "_graph", body) if graph else None
     return eager, in_graph
 
@@ -144,7 +152,7 @@ def test_compute_output_shape_matches_official():
     ("AveragePooling1D", (2, 2, "same"), (1, 7, 4)),
 ])
 def test_compute_output_shape_agrees_with_the_call(layer_class, arguments, input_shape):
-    layer = getattr(tf1kit.layers, layer_class)(*arguments)
+    layer = getattr(tf1kit.layers, layer_class)(*arguments, name=f"probe_{layer_class}")
     predicted = layer.compute_output_shape(input_shape)
     assert predicted.as_list() == list(layer(tf.ones(input_shape)).shape)
 
@@ -216,7 +224,7 @@ layers = {
 }
 result["config"] = {key: plain(layer.get_config()) for key, layer in layers.items()}
 '''
-CONFIG = case("api_count_params_config", "v1.reset_default_graph()\n" + CONFIG_BODY)
+CONFIG = case("api_count_params_config", fresh(CONFIG_BODY))
 
 
 def test_count_params_and_config_match_official():
@@ -281,7 +289,7 @@ def test_layer_dtype_matches_official():
 
 
 # -- input specs ----------------------------------------------------------------
-INPUT_SPEC = case("api_input_spec", '''
+INPUT_SPEC = case("api_input_spec", fresh('''
 def spec_layer(**spec):
     class Checked(v1.layers.Layer):
         def __init__(self):
@@ -308,7 +316,7 @@ for label, (spec, value) in attempts.items():
         words = ("expected shape", "expected ndim", "expected min_ndim",
                  "expected max_ndim", "expected dtype", "expected axis")
         result[label] = [word for word in words if word in str(exc)]
-''')
+'''))
 
 
 def test_input_spec_checks_match_official():
@@ -494,8 +502,7 @@ def test_fit_with_jit_compile_trains_like_without_it():
 
 
 # -- Keras-style layers -----------------------------------------------------------------
-KERAS_STYLE = case("api_keras_style", '''
-v1.reset_default_graph()
+KERAS_STYLE = case("api_keras_style", fresh('''
 style = v1.layers.experimental
 with style.keras_style_scope():
     first, second = v1.layers.Dense(2), v1.layers.Dense(2)
@@ -530,7 +537,7 @@ net(x)
 result["n_weights"] = len(net.weights)
 result["distinct_kernels"] = net.a.kernel is not net.b.kernel
 result["tracked"] = sum(any(w is v for w in net.weights) for v in net.a.weights + net.b.weights)
-''')
+'''))
 
 
 def test_keras_style_scope_matches_official():
@@ -580,14 +587,14 @@ def test_set_keras_style_is_global_and_refuses_scope_arguments():
     assert not tf1kit.layers.Dense(2)._keras_style
 
 
-SYNC_ON_READ = case("api_sync_on_read_trainable", '''
+SYNC_ON_READ = case("api_sync_on_read_trainable", fresh('''
 try:
     v1.layers.Layer(name="my_layer").add_weight(
         "v", [2, 2], initializer=v1.zeros_initializer(), trainable=True,
         synchronization=tf.VariableSynchronization.ON_READ)
 except ValueError as exc:
     result["message"] = str(exc)
-''')
+'''))
 
 
 def test_add_weight_refuses_trainable_on_read_with_tf1s_message():

@@ -109,7 +109,8 @@ for label, fused, axis in [("fused", True, -1), ("plain", False, -1), ("plain_ax
 result["x"] = x_value.astype("float32")
 '''
 HALF_GRAPH = graph_case("bn_float16_graph", "IN_GRAPH = True\n" + HALF_SOURCE)
-HALF_EAGER = case("bn_float16_eager", "IN_GRAPH = False\n" + HALF_SOURCE)
+HALF_EAGER = case("bn_float16_eager", "v1.reset_default_graph()\nIN_GRAPH = False\n"
+                  + HALF_SOURCE + "v1.reset_default_graph()\n")
 
 
 def test_float16_inputs_keep_float32_parameters_in_tf1_graph():
@@ -140,7 +141,7 @@ def test_float16_plain_path_normalizes_in_float16():
     """TF1 took moments in float32 but normalized in the input's dtype."""
     import tensorflow as tf
 
-    layer = tf1kit.layers.BatchNormalization(fused=False)
+    layer = tf1kit.layers.BatchNormalization(fused=False, name="half_bn")
     x = tf.constant(np.random.RandomState(2).uniform(-3, 3, (5, 4)).astype("float16"))
     out = layer(x, training=True)
     mean, variance = tf.nn.moments(tf.cast(x, tf.float32), [0])

@@ -32,6 +32,7 @@ class Net(tf.keras.layers.Layer):
 '''
 
 DTYPE_CASES = {policy: case(f"mixed_precision_dtypes_{policy}", MODEL + f'''
+v1.reset_default_graph()
 tf.keras.mixed_precision.set_global_policy("{policy}")
 try:
     net = Net()
@@ -41,6 +42,7 @@ try:
     result["variables"] = {{v.name: tf.as_dtype(v.dtype).name for v in net.weights}}
 finally:
     tf.keras.mixed_precision.set_global_policy("float32")
+    v1.reset_default_graph()
 ''') for policy in POLICIES}
 
 
@@ -86,7 +88,8 @@ class Dense(keras.layers.Layer):
 @pytest.mark.parametrize("owner", ["decorated", "standalone"])
 def test_dense_computes_in_the_compute_dtype(policy, owner):
     compute = tf.as_dtype(policy.split("_")[1])
-    layer = Dense() if owner == "decorated" else tf1kit.layers.Dense(3, activation=tf.nn.relu)
+    layer = Dense() if owner == "decorated" else tf1kit.layers.Dense(
+        3, activation=tf.nn.relu, name="mixed_dense")
     x = tf.constant(np.random.RandomState(1).uniform(-1, 1, (2, 5)), tf.float32)
     out = layer(x)
     kernel, bias = layer.weights
@@ -101,7 +104,7 @@ def test_dense_computes_in_the_compute_dtype(policy, owner):
 @pytest.mark.parametrize("fused", [True, False])
 def test_batch_norm_keeps_float32_statistics(policy, fused):
     compute = tf.as_dtype(policy.split("_")[1])
-    layer = tf1kit.layers.BatchNormalization(fused=fused, momentum=0.5)
+    layer = tf1kit.layers.BatchNormalization(fused=fused, momentum=0.5, name="mixed_bn")
     x = tf.constant(np.random.RandomState(2).uniform(0, 4, (4, 2, 2, 3)), tf.float32)
     out = layer(x, training=True)
     assert out.dtype == compute

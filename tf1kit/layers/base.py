@@ -84,6 +84,12 @@ class Layer(tf.Module):
     # policy; batch normalization reads its float32 parameters as stored.
     _autocast_variables = True
 
+    # Defaults read on every call; class attributes spare functional layers
+    # (a new object per call) the instance attribute writes.
+    _keras_style = False
+    _compute_dtype = None  # set at build under a mixed policy
+    _call_inputs = None  # the call's inputs, while a TF1 graph call runs
+
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         scope = kwargs.pop("_scope", None)
         reuse = kwargs.pop("_reuse", None)
@@ -92,19 +98,21 @@ class Layer(tf.Module):
         if unknown:
             raise TypeError(
                 f"{type(self).__name__}: keyword argument not understood: {unknown[0]!r}")
-        class_name = _snake_case(type(self).__name__)
         if isinstance(name, tf.compat.v1.VariableScope):
-            base_name, layer_name = name.name, _unique_layer_name(class_name)
+            base_name = name.name
+            layer_name = _unique_layer_name(_snake_case(type(self).__name__))
         elif name:
             base_name = layer_name = name
         else:
-            base_name, layer_name = class_name, _unique_layer_name(class_name)
-        keras_style = experimental.in_keras_style()
-        if keras_style:  # refused after naming, as TF1 (the name is drawn)
+            base_name = _snake_case(type(self).__name__)
+            layer_name = _unique_layer_name(base_name)
+        if experimental.in_keras_style():
+            # Refused after naming, as TF1 did (the name is drawn).
             if scope is not None:
                 experimental.refuse_scope_argument("scope", scope)
             if reuse is not None:
                 experimental.refuse_scope_argument("reuse", reuse)
+            self._keras_style = True
         if tf.executing_eagerly():
             super().__init__(name=_module_identifier(base_name))
         else:
@@ -114,11 +122,9 @@ class Layer(tf.Module):
                 super().__init__(name=_module_identifier(base_name))
         self._base_name = base_name
         self._layer_name = layer_name
-        self._keras_style = keras_style
         self._reuse = reuse
         self.trainable = trainable
         self.dtype = tf.as_dtype(dtype).name if dtype is not None else None
-        self._compute_dtype = None  # set at build under a mixed policy
         self.activity_regularizer = get_regularizer(activity_regularizer)
         self.input_spec = None
         self.built = False
@@ -127,7 +133,6 @@ class Layer(tf.Module):
         self._weight_regularizers = []
         self._added_losses = []  # (tensor, depends on the call's inputs)
         self._updates = []  # (update op, the call's inputs) in a TF1 graph
-        self._call_inputs = None
         self._own_store = None
         self._current_scope = None
         self._scope = None
@@ -188,12 +193,6 @@ class Layer(tf.Module):
             with tf.compat.v1.variable_scope(scope, default_name=self._base_name) as captured:
                 self._scope = captured
 
-    def _scope_reuse(self):
-        if self._keras_style:
-            # Its own variables only: made once, whatever the enclosing reuse.
-            return tf.compat.v1.AUTO_REUSE
-        return True if self.built else self._reuse
-
     # -- calling -------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
         scope = kwargs.pop("scope", None)
@@ -204,15 +203,19 @@ class Layer(tf.Module):
             self._added_losses = []  # eagerly, `losses` are the last call's
         with self._variable_store():
             self._set_scope(scope)
+            # A Keras-style layer makes its own variables once, whatever the
+            # enclosing reuse; a TF1 layer reuses its scope once built.
+            reuse = (tf.compat.v1.AUTO_REUSE if self._keras_style
+                     else True if self.built else self._reuse)
             with tf.compat.v1.variable_scope(
-                    self._scope, reuse=self._scope_reuse(), auxiliary_name_scope=False) as current:
+                    self._scope, reuse=reuse, auxiliary_name_scope=False) as current:
                 self._current_scope = current
                 with _op_name_scope(self._scope):
                     inputs = _to_tensors(inputs, self.dtype)
                     if in_graph:
                         self._call_inputs = inputs
                     if not self.built:
-                        self._build_for(inputs)
+                        self._build_for(inputs, in_graph)
                     self._check_inputs(inputs)
                     if _call_accepts(type(self), "scope"):
                         kwargs["scope"] = current
@@ -245,10 +248,9 @@ class Layer(tf.Module):
     def call(self, inputs, **kwargs):
         return inputs
 
-    def _build_for(self, inputs):
+    def _build_for(self, inputs, in_graph):
         if self.dtype is None:
-            mixed = (mixed_precision.global_mixed_dtypes()
-                     if tf.compat.v1.executing_eagerly_outside_functions() else None)
+            mixed = None if in_graph else mixed_precision.global_mixed_dtypes()
             if mixed is not None:
                 self.dtype, self._compute_dtype = mixed
             else:
@@ -365,8 +367,10 @@ class Layer(tf.Module):
         regularizer = get_regularizer(regularizer)
         with self._variable_store():
             self._set_scope(None)
+            reuse = (tf.compat.v1.AUTO_REUSE if self._keras_style
+                     else True if self.built else self._reuse)
             with tf.compat.v1.variable_scope(
-                    self._scope, reuse=self._scope_reuse(), auxiliary_name_scope=False):
+                    self._scope, reuse=reuse, auxiliary_name_scope=False):
                 variable = tf.compat.v1.get_variable(
                     name, shape=shape, dtype=dtype,
                     initializer=get_initializer(initializer),
@@ -624,6 +628,7 @@ def _cast_floating(value, dtype):
     return value
 
 
+@functools.lru_cache(maxsize=None)
 def _snake_case(class_name: str) -> str:
     """Conv2DTranspose -> conv2d_transpose, as TF1 named its layers."""
     intermediate = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", class_name)

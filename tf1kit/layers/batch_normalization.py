@@ -142,35 +142,36 @@ class BatchNormalization(Layer):
                 f"{tuple(input_shape.as_list())} and axis={tuple(self.axis)}")
         self.input_spec = InputSpec(ndim=rank, axes=sizes)
         param_shape = self._param_shape(sizes, rank)
+        param_dtype = self._param_dtype
         self.gamma = self.beta = None
         if self.scale:
             self.gamma = self.add_weight(
-                "gamma", shape=param_shape, dtype=self._param_dtype,
+                "gamma", shape=param_shape, dtype=param_dtype,
                 initializer=self.gamma_initializer,
                 regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
                 trainable=True)
         if self.center:
             self.beta = self.add_weight(
-                "beta", shape=param_shape, dtype=self._param_dtype,
+                "beta", shape=param_shape, dtype=param_dtype,
                 initializer=self.beta_initializer,
                 regularizer=self.beta_regularizer, constraint=self.beta_constraint,
                 trainable=True)
-        self.moving_mean = self._add_statistic("moving_mean", param_shape,
+        self.moving_mean = self._add_statistic("moving_mean", param_shape, param_dtype,
                                                self.moving_mean_initializer)
-        self.moving_variance = self._add_statistic("moving_variance", param_shape,
+        self.moving_variance = self._add_statistic("moving_variance", param_shape, param_dtype,
                                                    self.moving_variance_initializer)
         if self._renorm is not None:
             self._renorm.create_variables(self, param_shape)
         self.built = True
 
-    def _add_statistic(self, name, shape, initializer):
+    def _add_statistic(self, name, shape, dtype, initializer):
         """A moving statistic: not trained, averaged across replicas on read."""
         partitioner = self._scope.partitioner if self._scope is not None else None
         if partitioner is not None:
             self._scope.set_partitioner(None)  # statistics are never partitioned
         try:
             return self.add_weight(
-                name, shape=shape, dtype=self._param_dtype, initializer=initializer,
+                name, shape=shape, dtype=dtype, initializer=initializer,
                 trainable=False,
                 synchronization=tf.VariableSynchronization.ON_READ,
                 aggregation=tf.VariableAggregation.MEAN)
