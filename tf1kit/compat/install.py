@@ -2,7 +2,8 @@
 
 After `install()`, code written for the official shim runs unchanged:
 `tf.compat.v1.keras.utils.track_tf1_style_variables`, `.get_or_create_layer`,
-`.DeterministicRandomTestTool` and `tf.compat.v1.layers` resolve to tf1kit.
+`.DeterministicRandomTestTool`, `tf.compat.v1.layers` and
+`tf.compat.v1.nn.rnn_cell` resolve to tf1kit.
 Only those names are touched, and `uninstall()` restores what was there.
 """
 
@@ -21,6 +22,7 @@ _saved: list[tuple[object, str, object]] = []
 def _targets():
     import tf1kit
     from tf1kit import layers
+    from tf1kit.compat.rnn_cell import rnn_cell_targets
     from tf1kit.compat.slim import slim_targets
 
     utils = tf.compat.v1.keras.utils
@@ -29,6 +31,7 @@ def _targets():
         (utils, "get_or_create_layer", tf1kit.get_or_create_layer),
         (utils, "DeterministicRandomTestTool", tf1kit.DeterministicRandomTestTool),
         (tf.compat.v1, "layers", layers),
+        *rnn_cell_targets(),
         *slim_targets(),
     ]
 
