@@ -127,10 +127,11 @@ class RNNCell(Layer):
         if tf.compat.v1.executing_eagerly_outside_functions():
             trainable = variable.trainable
         else:
-            parts = list(variable) if isinstance(variable, tf.compat.v1.PartitionedVariable) \
-                else [variable]
-            trainable_now = tf.compat.v1.trainable_variables()
-            trainable = any(part is v for part in parts[:1] for v in trainable_now)
+            # A TF1 graph: trainable means in the collection (a partitioned
+            # variable by its first part); identity, not ==, as in TF1.
+            parts = getattr(variable, "_get_variable_list", None)
+            first = parts()[0] if parts is not None else variable
+            trainable = any(first is v for v in tf.compat.v1.trainable_variables())
         known = self._trainable_weights if trainable else self._non_trainable_weights
         if not any(variable is v for v in known):
             known.append(variable)
