@@ -1,0 +1,217 @@
+"""Real models from pip packages under tf1kit, checked against TF 1.x graph mode.
+
+For each model of zoo_models.py the oracle process builds it in a TF1 graph,
+saves its initial values with a TF1 Saver and runs two SGD steps. Here the
+same source runs inside a decorated Keras 3 layer of a functional model,
+which loads that checkpoint with `load_tf1_checkpoint` and must agree on:
+variable names and shapes, inference outputs, the gradients of one training
+step and every variable after it (batch-norm moving statistics included),
+`tf.function`, two steps of `fit`, and `.keras` and SavedModel round trips.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tf1kit
+from differential import graph_case, tf1_graph
+from zoo_models import GRAPH_RUNNER, MODELS
+
+NETS = ["resnet_v1_50", "resnet_v2_50", "inception_v1", "inception_v2", "inception_v3",
+        "vgg_16", "alexnet_v2"]
+NAMES = NETS + ["bert", "lstm_lm"]
+CASES = {name: graph_case(f"zoo_{name}", f"{MODELS}\nMODEL = {name!r}\n{GRAPH_RUNNER}")
+         for name in NAMES}
+
+# Fixes that live on other branches (the lead merges them, then flips these).
+_NEEDS_IDENTITY_EQUALITY = pytest.mark.xfail(
+    strict=True, reason="TF-Slim's collection membership test compares variables with ==: "
+    "needs TF1Variable identity equality (issue 15 item 1, the `variables` branch)")
+_NEEDS_TYPED_BUILD = pytest.mark.xfail(
+    strict=True, reason="loading a `.keras` file re-creates the TF1 variables by tracing "
+    "`call` on a float32 placeholder (decorator's build_from_config), and the token ids "
+    "must be int32: needs the `core` branch's decorator")
+_NEEDS_DICT_INPUT_SAVE = pytest.mark.xfail(
+    strict=True, reason="`.keras` save of a functional model with dict inputs needs the "
+    "`core` branch's fix (issue 'part 1')")
+
+
+def _marked(names, check):
+    params = []
+    for name in names:
+        marks = []
+        if name in ("inception_v2", "inception_v3"):
+            marks.append(_NEEDS_IDENTITY_EQUALITY)
+        elif name == "bert" and check == "keras_file":
+            marks.append(_NEEDS_DICT_INPUT_SAVE)
+        elif name == "lstm_lm" and check == "keras_file":
+            marks.append(_NEEDS_TYPED_BUILD)
+        params.append(pytest.param(name, marks=marks))
+    return params
+
+
+@functools.lru_cache(maxsize=None)
+def zoo() -> dict:
+    """The models' namespace: the shared source, run here after install()."""
+    tf1kit.install()
+    namespace = {"np": np, "tf": tf, "v1": tf.compat.v1}
+    exec(compile(MODELS, "<zoo models>", "exec"), namespace)
+    return namespace
+
+
+@keras.saving.register_keras_serializable(package="tf1kit_zoo")
+class ZooModel(keras.layers.Layer):
+    """One zoo model's TF1 forward pass as a Keras 3 layer."""
+
+    def __init__(self, model_name, **kwargs):
+        super().__init__(**kwargs)
+        self.model_name = model_name
+
+    @tf1kit.track_tf1_style_variables
+    def call(self, inputs, training=False):
+        return zoo()["ZOO"][self.model_name]["build"](inputs, bool(training))
+
+    def get_config(self):
+        return {**super().get_config(), "model_name": self.model_name}
+
+
+@keras.saving.register_keras_serializable(package="tf1kit_zoo")
+class ZooLoss(keras.losses.Loss):
+    """The zoo model's loss of its output (the targets are in its inputs)."""
+
+    def __init__(self, model_name, **kwargs):
+        super().__init__(**kwargs)
+        self.model_name = model_name
+
+    def call(self, y_true, y_pred):
+        return zoo()["loss_of"](self.model_name, y_pred)
+
+    def get_config(self):
+        return {**super().get_config(), "model_name": self.model_name}
+
+
+class ZooRun:
+    """One model in tf1kit, next to the oracle's results for it."""
+
+    def __init__(self, name):
+        self.name = name
+        self.spec = zoo()["ZOO"][name]
+        self.values = self.spec["inputs"]()
+        self.expected = tf1_graph(CASES[name])
+        self.model = self._functional_model()
+
+    def _functional_model(self):
+        batch = zoo()["BATCH"]
+
+        def model_input(value, name):
+            return keras.Input(shape=value.shape[1:], batch_size=batch, dtype=value.dtype.name,
+                               name=name)
+
+        if isinstance(self.values, dict):
+            inputs = {key: model_input(v, key) for key, v in self.values.items()}
+        else:
+            inputs = model_input(self.values, "inputs")
+        return keras.Model(inputs, ZooModel(self.name, name="tf1_model")(inputs))
+
+    def load_initial_values(self):
+        report = tf1kit.load_tf1_checkpoint(self.model, self.expected["checkpoint"])
+        assert report.complete and report.assigned, str(report)
+        return report
+
+    def variables(self) -> dict:
+        return {v.tf1_name: v.numpy() for v in self.model.weights}
+
+    def loss(self, prediction):
+        return zoo()["loss_of"](self.name, prediction)
+
+    @property
+    def x(self):
+        if isinstance(self.values, dict):
+            return {key: tf.constant(v) for key, v in self.values.items()}
+        return tf.constant(self.values)
+
+
+@functools.lru_cache(maxsize=None)
+def run_of(name) -> ZooRun:
+    return ZooRun(name)
+
+
+def _close(expected, actual, what, rtol=1e-4, atol=1e-5):
+    np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=rtol, atol=atol,
+                               err_msg=what)
+
+
+@pytest.mark.parametrize("name", _marked(NAMES, "variables"))
+def test_variable_names_and_shapes_match_tf1(name):
+    run = run_of(name)
+    assert {v.tf1_name: list(v.shape) for v in run.model.weights} == run.expected["shapes"]
+
+
+@pytest.mark.parametrize("name", _marked(NAMES, "checkpoint"))
+def test_tf1_saver_checkpoint_loads_and_inference_matches(name):
+    run = run_of(name)
+    report = run.load_initial_values()
+    assert not report.ignored and len(report.loaded) == len(run.expected["shapes"])
+    _close(run.expected["infer"], run.model(run.x, training=False), f"{name} inference")
+
+
+@pytest.mark.parametrize("name", _marked(NAMES, "training_step"))
+def test_one_training_step_gradients_and_moving_statistics(name):
+    run = run_of(name)
+    run.load_initial_values()
+    lr = zoo()["LEARNING_RATE"]
+    with tf.GradientTape() as tape:
+        loss = run.loss(run.model(run.x, training=True)) + sum(run.model.losses)
+    trainable = run.model.trainable_weights
+    grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, trainable)]
+    for variable, grad in zip(trainable, grads):
+        _close(run.expected["grads"][variable.tf1_name], grad, f"{name} grad {variable.tf1_name}")
+        variable.assign_sub(lr * grad)
+    after = run.variables()
+    for variable_name, value in run.expected["after_one"].items():
+        _close(value, after[variable_name], f"{name} after one step: {variable_name}")
+
+
+@pytest.mark.parametrize("name", _marked(NAMES, "tf_function"))
+def test_tf_function_inference_matches(name):
+    run = run_of(name)
+    run.load_initial_values()
+    infer = tf.function(lambda x: run.model(x, training=False))
+    _close(run.expected["infer"], infer(run.x), f"{name} tf.function inference")
+
+
+@pytest.mark.parametrize("name", _marked(NAMES, "fit"))
+def test_fit_two_steps_matches_two_tf1_sgd_steps(name):
+    run = run_of(name)
+    run.load_initial_values()
+    run.model.compile(optimizer=keras.optimizers.SGD(zoo()["LEARNING_RATE"]),
+                      loss=ZooLoss(name), jit_compile=False)
+    run.model.fit(run.x, np.zeros(zoo()["BATCH"], np.float32), batch_size=zoo()["BATCH"],
+                  epochs=2, shuffle=False, verbose=0)
+    after = run.variables()
+    for variable_name, value in run.expected["after_two"].items():
+        _close(value, after[variable_name], f"{name} after fit: {variable_name}")
+
+
+@pytest.mark.parametrize("name", _marked(NAMES, "keras_file"))
+def test_keras_file_round_trip(name, tmp_path):
+    run = run_of(name)
+    run.load_initial_values()
+    run.model.save(tmp_path / "model.keras")
+    reloaded = keras.models.load_model(tmp_path / "model.keras")
+    _close(run.expected["infer"], reloaded(run.x, training=False), f"{name} .keras reload")
+    assert sorted(v.tf1_name for v in reloaded.weights) == sorted(run.expected["shapes"])
+
+
+@pytest.mark.parametrize("name", _marked(NAMES, "saved_model"))
+def test_saved_model_export_and_reload(name, tmp_path):
+    run = run_of(name)
+    run.load_initial_values()
+    run.model.export(str(tmp_path / "exported"), verbose=False)
+    reloaded = tf.saved_model.load(str(tmp_path / "exported"))
+    _close(run.expected["infer"], reloaded.serve(run.x), f"{name} SavedModel reload")
