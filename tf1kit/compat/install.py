@@ -49,16 +49,15 @@ def install(contrib: bool = False) -> None:
     `.slim` from the tf-slim package (see tf1kit.compat.contrib).
     """
     with _lock:
+        # `import tensorflow.compat.v1` (common in TF1 code, tf_slim included)
+        # would otherwise load a second copy of the module and rebind
+        # tf.compat.v1 without our names; first of all, before slim is imported.
+        sys.modules.setdefault("tensorflow.compat.v1", tf.compat.v1)
         targets = [] if _saved else _targets()
         if contrib and not any(name == "contrib" for _, name, _ in _saved):
             from tf1kit.compat.contrib import contrib_targets
 
             targets += contrib_targets()
-        if not targets:
-            return
-        # `import tensorflow.compat.v1` (common in TF1 code) would otherwise load
-        # a second copy of the module and rebind tf.compat.v1 without our names.
-        sys.modules.setdefault("tensorflow.compat.v1", tf.compat.v1)
         for owner, name, replacement in targets:
             _saved.append((owner, name, _current(owner, name)))
             _put(owner, name, replacement)
