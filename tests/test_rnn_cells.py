@@ -226,3 +226,59 @@ def test_install_points_rnn_cell_at_tf1kit_and_uninstall_restores():
     finally:
         tf1kit.install()
     assert v1.nn.rnn_cell is tf1kit.rnn
+
+
+def test_dropout_seed_is_tf1s_md5_salt_of_the_wrapper_seed():
+    """TF1 seeded each dropped part with md5(f"{seed}{part}_{index}")[:8] & 0x7fffffff."""
+    import hashlib
+
+    def op_seed(part, index):
+        return int(hashlib.md5(f"7{part}_{index}".encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
+
+    x = tf.ones([4, 4])
+    tf.random.set_seed(3)
+    output, _ = rc.DropoutWrapper(Identity(), output_keep_prob=0.5, seed=7)(
+        x, Identity().zero_state(4, tf.float32))
+    tf.random.set_seed(3)
+    expected = tf.nn.dropout(x, rate=0.5, seed=op_seed("output", 0))
+    np.testing.assert_array_equal(output, expected)
+
+
+OBJECT_NET = '''
+class RecurrentNet(tf.keras.layers.Layer):
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        cell = v1.nn.rnn_cell.MultiRNNCell(
+            [v1.nn.rnn_cell.LSTMCell(3, use_peepholes=True), v1.nn.rnn_cell.GRUCell(2)])
+        return v1.nn.dynamic_rnn(cell, x, dtype=tf.float32)[0]
+
+
+X = tf.constant(np.random.RandomState(4).uniform(-1, 1, (2, 5, 3)).astype("float32"))
+'''
+
+OBJECT_CHECKPOINT = case("rnn_object_checkpoint", OBJECT_NET + '''
+net = RecurrentNet()
+net(X)
+for i, variable in enumerate(net.weights):
+    variable.assign(tf.random.stateless_uniform(variable.shape, seed=[i, 1], minval=-0.5, maxval=0.5))
+result["outputs"] = net(X)
+result["path"] = tf.train.Checkpoint(model=net).write(ARTIFACTS + "/object")
+''')
+
+
+def test_object_checkpoints_of_the_official_shim_and_of_tf1kit_restore_here(tmp_path):
+    """tf.train.Checkpoint keys (`_tf1_style_var_store/_vars/<TF1 name>`) are the
+    official shim's: its checkpoint restores into tf1kit, and tf1kit's round-trips."""
+    tf1kit.install()
+    namespace = {"np": np, "tf": tf, "v1": v1}
+    exec(OBJECT_NET, namespace)
+    expected = official(OBJECT_CHECKPOINT)
+    net = namespace["RecurrentNet"]()
+    net(namespace["X"])
+    tf.train.Checkpoint(model=net).read(expected["path"]).assert_consumed()
+    np.testing.assert_allclose(net(namespace["X"]), expected["outputs"], rtol=1e-6)
+    path = tf.train.Checkpoint(model=net).write(str(tmp_path / "ours"))
+    again = namespace["RecurrentNet"]()
+    again(namespace["X"])
+    tf.train.Checkpoint(model=again).read(path).assert_consumed()
+    np.testing.assert_allclose(again(namespace["X"]), expected["outputs"], rtol=1e-6)

@@ -149,6 +149,15 @@ def _close(expected, actual, what, rtol=1e-4, atol=1e-5):
                                err_msg=what)
 
 
+def _close_at_scale(expected, actual, what):
+    """Gradients and trained values: float32 sums in a different order differ
+    by a few ulps of the tensor's largest entries (batch-norm betas' near-zero
+    gradients, for one), so the absolute tolerance scales with the tensor."""
+    expected = np.asarray(expected)
+    scale = max(1.0, float(np.abs(expected).max())) if expected.size else 1.0
+    _close(expected, actual, what, atol=1e-5 * scale)
+
+
 @pytest.mark.parametrize("name", _marked(NAMES, "variables"))
 def test_variable_names_and_shapes_match_tf1(name):
     run = run_of(name)
@@ -175,12 +184,14 @@ def test_one_training_step_gradients_and_moving_statistics(name):
     with np.load(run.expected["grads"]) as expected_grads:
         assert sorted(expected_grads.files) == sorted(v.tf1_name for v in trainable)
         for variable, grad in zip(trainable, grads):
-            _close(expected_grads[variable.tf1_name], grad, f"{name} grad {variable.tf1_name}")
+            _close_at_scale(expected_grads[variable.tf1_name], grad,
+                            f"{name} grad {variable.tf1_name}")
             variable.assign_sub(lr * grad)
     after = {v.tf1_name: v for v in run.model.non_trainable_weights}
     assert sorted(after) == sorted(run.expected["after_one_non_trainable"])
     for variable_name, value in run.expected["after_one_non_trainable"].items():
-        _close(value, after[variable_name].numpy(), f"{name} after one step: {variable_name}")
+        _close_at_scale(value, after[variable_name].numpy(),
+                        f"{name} after one step: {variable_name}")
 
 
 @pytest.mark.parametrize("name", _marked(NAMES, "tf_function"))
@@ -203,8 +214,8 @@ def test_fit_two_steps_matches_two_tf1_sgd_steps(name):
     with np.load(run.expected["after_two"]) as expected:
         assert sorted(expected.files) == sorted(after)
         for variable_name in expected.files:
-            _close(expected[variable_name], after[variable_name].numpy(),
-                   f"{name} after fit: {variable_name}")
+            _close_at_scale(expected[variable_name], after[variable_name].numpy(),
+                            f"{name} after fit: {variable_name}")
 
 
 @pytest.mark.parametrize("name", _marked(NAMES, "keras_file"))

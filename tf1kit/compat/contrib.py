@@ -11,7 +11,8 @@ the time. The `tf-slim` package carries on exactly those modules, so
   (`get_variables`, `model_variable`, `assign_from_checkpoint_fn`, ...);
 - `contrib.slim`: `tf_slim`.
 
-`import tensorflow.contrib.layers` works too. Anything else in `tf.contrib`
+`import tensorflow.contrib.layers` works too (so `tensorflow.contrib` is
+set as well). Anything else in `tf.contrib`
 (seq2seq, rnn's extra cells, ...) raises a clear AttributeError.
 """
 
@@ -55,5 +56,7 @@ def contrib_targets() -> list:
     contrib.layers, contrib.framework, contrib.slim = layers, framework, tf_slim
     modules = {"tensorflow.contrib": contrib, "tensorflow.contrib.layers": layers,
                "tensorflow.contrib.framework": framework, "tensorflow.contrib.slim": tf_slim}
-    return [(tf.compat.v1, "contrib", contrib),
+    # The attribute on `tensorflow` is what `import tensorflow.contrib.layers`
+    # followed by `tensorflow.contrib.layers.xavier_initializer` reads.
+    return [(tf.compat.v1, "contrib", contrib), (sys.modules["tensorflow"], "contrib", contrib),
             *((sys.modules, key, module) for key, module in modules.items())]
