@@ -282,3 +282,12 @@ def test_object_checkpoints_of_the_official_shim_and_of_tf1kit_restore_here(tmp_
     again(namespace["X"])
     tf.train.Checkpoint(model=again).read(path).assert_consumed()
     np.testing.assert_allclose(again(namespace["X"]), expected["outputs"], rtol=1e-6)
+
+
+def test_a_single_tensor_state_for_a_tuple_state_lstm_names_the_cell():
+    """A [batch, 2n] tensor would unpack along the batch axis without a word."""
+    cell = rc.LSTMCell(3, name="decoder")
+    with pytest.raises(ValueError, match="LSTMCell 'decoder' was built with state_is_tuple=True"):
+        cell(tf.ones([2, 4]), tf.zeros([2, 6]))
+    with pytest.raises(ValueError, match="BasicLSTMCell 'basic_lstm_cell'"):
+        rc.BasicLSTMCell(3)(tf.ones([2, 4]), tf.zeros([2, 6]))

@@ -21,29 +21,19 @@ dependencies are its variables under their `add_variable` names (`kernel`,
 from __future__ import annotations
 
 import tensorflow as tf
+from tensorflow.python.ops import rnn_cell_impl as tf_rnn_cell_impl
 
 from tf1kit.layers.base import Layer
-
-_rnn_cell_impl = None
-
-
-def _tf_rnn_cell_impl():
-    global _rnn_cell_impl
-    if _rnn_cell_impl is None:
-        from tensorflow.python.ops import rnn_cell_impl
-
-        _rnn_cell_impl = rnn_cell_impl
-    return _rnn_cell_impl
 
 
 def assert_like_rnncell(cell_name, cell):
     """TF's duck-typing check (what the rnn functions run on every cell)."""
-    _tf_rnn_cell_impl().assert_like_rnncell(cell_name, cell)
+    tf_rnn_cell_impl.assert_like_rnncell(cell_name, cell)
 
 
 def zero_state_tensors(state_size, batch_size, dtype):
     """Zeros of shape `[batch_size] + s` for each `s` in `state_size`."""
-    concat = _tf_rnn_cell_impl()._concat
+    concat = tf_rnn_cell_impl._concat
 
     def zeros(size):
         state = tf.zeros(concat(batch_size, size), dtype=dtype)
@@ -240,6 +230,18 @@ def input_depth(inputs_shape, cell) -> int:
             f"saw shape: {inputs_shape}")
     check_supported_dtype(cell.dtype, cell.name)
     return int(depth)
+
+
+def split_lstm_state(cell, state):
+    """`(c, h)` of a tuple state; a single tensor would silently unpack along
+    the batch axis, so it is refused with the cell's name."""
+    if not tf.nest.is_nested(state) or len(state) != 2:
+        raise ValueError(
+            f"{type(cell).__name__} {cell.name!r} was built with state_is_tuple=True and "
+            f"expects an LSTMStateTuple (c, h) as state; got {state!r:.120}. Pass "
+            "cell.zero_state(batch_size, dtype), or state_is_tuple=False for a "
+            "concatenated [c, h] tensor.")
+    return state
 
 
 def activation_name(activation):

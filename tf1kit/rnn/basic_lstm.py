@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from tf1kit.layers.arguments import get_activation
 from tf1kit.layers.input_spec import InputSpec
-from tf1kit.rnn.base import LayerRNNCell, activation_name, check_supported_dtype, input_depth
+from tf1kit.rnn.base import (
+    LayerRNNCell, activation_name, check_supported_dtype, input_depth, split_lstm_state)
 from tf1kit.rnn.state_tuple import LSTMStateTuple
 
 
@@ -68,7 +69,7 @@ class BasicLSTMCell(LayerRNNCell):
 
     def call(self, inputs, state):
         if self._state_is_tuple:
-            c, h = state
+            c, h = split_lstm_state(self, state)
         else:
             c, h = tf.split(state, num_or_size_splits=2, axis=1)
         gates = tf.nn.bias_add(tf.matmul(tf.concat([inputs, h], 1), self._kernel), self._bias)

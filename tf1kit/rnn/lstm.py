@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from tf1kit.layers.arguments import get_activation, get_initializer
 from tf1kit.layers.input_spec import InputSpec
-from tf1kit.rnn.base import LayerRNNCell, activation_name, check_supported_dtype, input_depth
+from tf1kit.rnn.base import (
+    LayerRNNCell, activation_name, check_supported_dtype, input_depth, split_lstm_state)
 from tf1kit.rnn.state_tuple import LSTMStateTuple
 
 _log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class LSTMCell(LayerRNNCell):
     def call(self, inputs, state):
         sigmoid = tf.sigmoid
         if self._state_is_tuple:
-            c_prev, m_prev = state
+            c_prev, m_prev = split_lstm_state(self, state)
         else:
             c_prev = tf.slice(state, [0, 0], [-1, self._num_units])
             m_prev = tf.slice(state, [0, self._num_units], [-1, self.output_size])
