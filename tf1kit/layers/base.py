@@ -25,6 +25,10 @@ from tensorflow.python.ops import variable_scope as tf_variable_scope
 from tf1kit.layers.arguments import get_constraint, get_initializer, get_regularizer
 from tf1kit.layers.input_spec import check_input
 
+# tf1kit.to_keras appends a recorder here while it traces a forward pass; each
+# layer call then reports itself (when empty, a call pays one list check).
+call_recorders: list = []
+
 # Keras 2 layer arguments TF1 code passes that change nothing here.
 _HARMLESS_KWARGS = frozenset(
     {"autocast", "input_shape", "batch_input_shape", "batch_size", "dynamic",
@@ -128,6 +132,7 @@ class Layer(tf.Module):
 
     # -- calling -------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
+        finish_recording = call_recorders[-1](self, inputs, kwargs) if call_recorders else None
         scope = kwargs.pop("scope", None)
         with self._variable_store():
             self._set_scope(scope)
@@ -150,6 +155,8 @@ class Layer(tf.Module):
                     self._regularize_activity(outputs)
         if not tf.compat.v1.executing_eagerly_outside_functions():
             _add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, self._updates)
+        if finish_recording is not None:
+            finish_recording(outputs)
         return outputs
 
     def apply(self, *args, **kwargs):
