@@ -154,34 +154,39 @@ def dropout(call, context):
     return LayerSpec("keras.layers.Dropout", args, short_name="dropout")
 
 
-# Keras 3 normalizes and averages like TF1's plain (non-fused) batch norm. TF1's
-# fused kernel, used for 4-D and 5-D inputs, averages the unbiased (n / (n - 1))
-# batch variance into moving_variance; this layer does the same.
+# Keras 3 normalizes and averages like TF1's plain (non-fused) batch norm. For
+# 4-D and 5-D inputs TF1 used its fused kernel instead, which averages the
+# unbiased (n / (n - 1)) batch variance into moving_variance and rounds
+# differently; the batch statistics of small batches amplify the difference
+# layer after layer. This layer runs that same kernel.
 FUSED_BATCH_NORMALIZATION = '''\
 @keras.saving.register_keras_serializable(package="{package}")
 class FusedBatchNormalization(keras.layers.BatchNormalization):
-    """BatchNormalization as TF1's fused kernel trains it.
+    """BatchNormalization computed by TF1's fused kernel (FusedBatchNormV3).
 
-    Training normalizes with the batch mean and variance, as Keras does, but
-    the moving variance takes the unbiased batch variance (times n / (n - 1),
-    n values per channel), as tf.compat.v1.layers.batch_normalization did for
-    4-D inputs.
+    TF1's batch normalization layers used this kernel for 4-D and 5-D inputs.
+    Like Keras' BatchNormalization it trains with the batch statistics, but it
+    averages the unbiased batch variance into moving_variance.
     """
 
-    def call(self, inputs, training=None, mask=None):
-        if not (training and self.trainable):
-            return super().call(inputs, training=False)
-        axes = [i for i in range(len(inputs.shape)) if i != self.axis % len(inputs.shape)]
-        mean, variance = keras.ops.moments(inputs, axes=axes)
-        count = tf.cast(tf.reduce_prod(tf.gather(tf.shape(inputs), axes)), inputs.dtype)
-        unbiased = variance * count / tf.maximum(count - 1.0, 1.0)
-        self.moving_mean.assign(
-            self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
-        self.moving_variance.assign(
-            self.moving_variance * self.momentum + unbiased * (1.0 - self.momentum))
-        return keras.ops.batch_normalization(
-            inputs, mean, variance, axis=self.axis, offset=self.beta, scale=self.gamma,
-            epsilon=self.epsilon)
+    def call(self, inputs, training=None):
+        rank = len(inputs.shape)
+        channels_last = self.axis in (-1, rank - 1)
+        data_format = {{(4, True): "NHWC", (4, False): "NCHW",
+                       (5, True): "NDHWC", (5, False): "NCDHW"}}[(rank, channels_last)]
+        scale = self.gamma if self.scale else tf.ones_like(self.moving_mean)
+        offset = self.beta if self.center else tf.zeros_like(self.moving_mean)
+        training = bool(training) and self.trainable
+        outputs, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+            x=inputs, scale=scale, offset=offset, mean=self.moving_mean,
+            variance=self.moving_variance, epsilon=self.epsilon,
+            exponential_avg_factor=1.0 - self.momentum if training else 1.0,
+            data_format=data_format, is_training=training)
+        if training:
+            # The kernel returns the moving statistics, already averaged.
+            self.moving_mean.assign(mean)
+            self.moving_variance.assign(variance)
+        return outputs
 '''
 
 
