@@ -244,29 +244,34 @@ class LayerZoo(keras.layers.Layer):
                                 kernel_constraint=keras.constraints.MaxNorm(2.0))
 
 
-class RawZoo(keras.layers.Layer):
-    """Raw get_variable weights: layer patterns, and weights no layer matches."""
+def raw_zoo_forward(x):
+    """Raw get_variable weights: layer patterns, and weights no layer matches.
 
+    Plain TF1 (no tf.compat.v1.layers), so it also runs as a TF1 graph."""
+    with v1.variable_scope("raw"):
+        with v1.variable_scope("conv"):
+            kernel = v1.get_variable("kernel", [3, 3, 2, 4])
+            bias = v1.get_variable("bias", [4], initializer=v1.zeros_initializer(),
+                                   regularizer=keras.regularizers.L2(0.1))
+        h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, kernel, 1, "SAME"), bias))
+        with v1.variable_scope("depthwise"):
+            depthwise = v1.get_variable("kernel", [3, 3, 4, 2])
+        h = tf.nn.depthwise_conv2d(h, depthwise, [1, 2, 2, 1], "VALID")
+        with v1.variable_scope("scale"):
+            # Read twice: no Keras layer owns it, the scope's own layer does.
+            gamma = v1.get_variable("gamma", [8], initializer=v1.ones_initializer())
+            h = h * gamma + tf.reduce_mean(gamma)
+        h = tf.reduce_mean(h, axis=[1, 2])
+        with v1.variable_scope("logits"):
+            w = v1.get_variable("w", [8, 3], regularizer=keras.regularizers.L2(0.01))
+            b = v1.get_variable("b", [3], initializer=v1.constant_initializer(0.5))
+        return tf.concat([tf.matmul(h, w) + b, tf.nn.softmax(h[:, :2])], axis=1)
+
+
+class RawZoo(keras.layers.Layer):
     @v1.keras.utils.track_tf1_style_variables
     def call(self, x):
-        with v1.variable_scope("raw"):
-            with v1.variable_scope("conv"):
-                kernel = v1.get_variable("kernel", [3, 3, 2, 4])
-                bias = v1.get_variable("bias", [4], initializer=v1.zeros_initializer(),
-                                       regularizer=keras.regularizers.L2(0.1))
-            h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, kernel, 1, "SAME"), bias))
-            with v1.variable_scope("depthwise"):
-                depthwise = v1.get_variable("kernel", [3, 3, 4, 2])
-            h = tf.nn.depthwise_conv2d(h, depthwise, [1, 2, 2, 1], "VALID")
-            with v1.variable_scope("scale"):
-                # Read twice: no Keras layer owns it, the scope's own layer does.
-                gamma = v1.get_variable("gamma", [8], initializer=v1.ones_initializer())
-                h = h * gamma + tf.reduce_mean(gamma)
-            h = tf.reduce_mean(h, axis=[1, 2])
-            with v1.variable_scope("logits"):
-                w = v1.get_variable("w", [8, 3], regularizer=keras.regularizers.L2(0.01))
-                b = v1.get_variable("b", [3], initializer=v1.constant_initializer(0.5))
-            return tf.concat([tf.matmul(h, w) + b, tf.nn.softmax(h[:, :2])], axis=1)
+        return raw_zoo_forward(x)
 
 
 class SlimZoo(keras.layers.Layer):

@@ -561,7 +561,9 @@ class Writer:
         if isinstance(ref, TensorRef):
             expr = body.names.get(ref.key)
             if expr is None:
-                raise NotConvertible(f"value {ref.key} is used before it is computed")
+                if not self.forward.unsupported:
+                    raise AssertionError(f"to_keras: value {ref.key} is used before it is set")
+                return Expr("None")  # downstream of something reported as unsupported
             return expr
         if isinstance(ref, ConstRef):
             return Expr(_constant_text(ref.value))

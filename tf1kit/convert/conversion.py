@@ -9,6 +9,7 @@ the shim's weights in.
 from __future__ import annotations
 
 import inspect
+import keyword
 import re
 
 import keras
@@ -130,7 +131,8 @@ def _call_params(layer, args) -> list:
                      and p.name not in ("self", "training", "mask")]
         except (TypeError, ValueError):
             names = []
-    names = [identifier(n) for n in names[:len(args)]]
+    names = [n if n.isidentifier() and not keyword.iskeyword(n) else identifier(n)
+             for n in names[:len(args)]]
     while len(names) < len(args):
         names.append(f"inputs_{len(names) + 1}")
     return names

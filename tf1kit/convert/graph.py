@@ -176,12 +176,11 @@ class _Analysis:
         stack = []
         for tensor in self.flat_outputs:
             if tf.is_tensor(tensor):
-                self._consume(tensor)
+                self._consume(tensor, None)
                 stack.append(tensor)
         seen = set()
         while stack:
-            tensor = stack.pop()
-            kind = self.source(tensor)
+            kind = self.source(stack.pop())
             if kind[0] == "op":
                 op = kind[1]
                 if op.name in seen:
@@ -189,7 +188,7 @@ class _Analysis:
                 seen.add(op.name)
                 self.live_ops.add(op.name)
                 for input_tensor in op.inputs:
-                    self._consume(input_tensor)
+                    self._consume(input_tensor, op_location(op))
                     stack.append(input_tensor)
             elif kind[0] == "call":
                 call = kind[1]
@@ -198,30 +197,29 @@ class _Analysis:
                 self.live_calls.add(call)
                 for input_tensor in tf.nest.flatten(call.inputs):
                     if tf.is_tensor(input_tensor):
-                        self._consume(input_tensor)
+                        self._consume(input_tensor, call.location)
                         stack.append(input_tensor)
-            elif kind[0] == "var":
-                pass
-            elif kind[0] == "internal":
-                call = kind[1]
-                self.unsupported.append(Unsupported(
-                    f"a tensor inside {type(call.layer).__name__} {call.scope!r}",
-                    "the code uses a value the layer computes internally, which the Keras "
-                    "layer does not expose", op_location(tensor.op)))
-            elif kind[0] == "unknown":
-                self.unsupported.append(Unsupported(
-                    f"the captured value {tensor.name}",
-                    "the forward pass reads a variable or tensor that the layer does not "
-                    "track (a tf.Variable kept outside Keras' tracking, or a global)",
-                    op_location(tensor.op)))
 
-    def _consume(self, tensor):
+    def _consume(self, tensor, location):
+        """Counts one use of `tensor`; `location` is the user's line that used it."""
         kind = self.source(tensor)
         if kind[0] in ("op", "call", "input"):
             key = self._key(tensor, kind)
             self.consumers[key] = self.consumers.get(key, 0) + 1
         elif kind[0] == "var":
             self.variable_reads[id(kind[1])] = self.variable_reads.get(id(kind[1]), 0) + 1
+        elif kind[0] == "internal":
+            call = kind[1]
+            self.unsupported.append(Unsupported(
+                f"a tensor inside {type(call.layer).__name__} {call.scope!r}",
+                "the code uses a value the layer computes internally, which the Keras "
+                "layer does not expose", location or op_location(tensor.op)))
+        elif kind[0] == "unknown":
+            self.unsupported.append(Unsupported(
+                f"the captured value {tensor.name}",
+                "the forward pass reads a variable or tensor that the layer does not "
+                "track (a tf.Variable kept outside Keras' tracking, or a global)",
+                location or op_location(tensor.op)))
 
     def _key(self, tensor, kind=None):
         """The name of the tensor a value really is (identities looked through)."""
@@ -248,7 +246,7 @@ class _Analysis:
         for op in self.ops:
             if op.name in self.live_ops and op.name not in self.matched_ops:
                 nodes.append(self._op_node(op))
-        self._report_side_effects()
+        nodes.extend(self._side_effects())
         nodes.sort(key=lambda n: n.order)
         return nodes
 
@@ -323,10 +321,16 @@ class _Analysis:
             source=variable, tf1_name=name, shape=tuple(int(d) for d in variable.shape),
             dtype=tf.as_dtype(variable.dtype).name, trainable=bool(variable.trainable),
             initializer=initializer_or_note(created.get("initializer"), notes, name)
-            if created else initializer_or_note(None, [], name),
+            if created else self._unknown_initializer(name),
             regularizer=regularizer, constraint=constraint, scope=_dirname(name))
         self.raw[id(variable)] = raw
         return raw
+
+    def _unknown_initializer(self, name):
+        self.context.notes.append(
+            f"{name}: not made by get_variable, so how it was initialized is unknown; "
+            "GlorotUniform is written (the converted model holds its current value)")
+        return initializer_or_note(None, [], name)
 
     # -- raw weight patterns -------------------------------------------------
     def _match_patterns(self):
@@ -363,6 +367,9 @@ class _Analysis:
                     scope=self.op_scope(op.name), location=op_location(op), op_type=op.type,
                     origin=op)
         node.op = op
+        if any(self.source(t)[0] in ("unknown", "internal") for t in op.inputs):
+            node.unsupported = "it reads a value that could not be converted (reported above)"
+            return node
         if op.type in _RANDOM_OPS or op.type.startswith("Stateless"):
             node.unsupported = ("random values outside a layer would differ from the TF1 "
                                 "model's; use a Keras layer (e.g. keras.layers.Dropout)")
@@ -426,7 +433,10 @@ class _Analysis:
             "they differ between training=True and training=False (a Python branch on "
             "`training` outside the layers)", location))
 
-    def _report_side_effects(self):
+    def _side_effects(self) -> list:
+        """Stateful ops the outputs do not depend on: each is reported, and
+        stands in the source where it ran."""
+        nodes = []
         for op in self.ops:
             index = self._index(op)
             if op.name in self.live_ops or self.owner[index] is not None:
@@ -438,10 +448,16 @@ class _Analysis:
                     f"{op_location(op)}: the {op.type} op was left out (it checks or prints, "
                     "and changes no value)")
                 continue
-            self.unsupported.append(Unsupported(
-                f"{op.type} op {self.op_scope(op.name)}",
-                "a side effect outside the converted layers (a variable update written by "
-                "hand, say) has no place in the native model", op_location(op)))
+            reason = ("a side effect outside the converted layers (a variable update written "
+                      "by hand, say) has no place in the native model")
+            self.unsupported.append(Unsupported(f"{op.type} op {self.op_scope(op.name)}",
+                                                reason, op_location(op)))
+            node = Node(inputs=[], outputs=[], order=index, scope=self.op_scope(op.name),
+                        location=op_location(op), op_type=op.type, unsupported=reason,
+                        origin=op)
+            node.op = op
+            nodes.append(node)
+        return nodes
 
 
 _NOT_CONVERTIBLE = object()
@@ -500,6 +516,16 @@ class _View:
         return variable
 
 
+def _unique(items) -> list:
+    seen, unique = set(), []
+    for item in items:
+        key = (item.what, item.reason, item.location)
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
 def analyze(trace, other, context) -> Forward:
     analysis = _Analysis(trace, other, context)
     analysis.convert_calls()
@@ -516,4 +542,5 @@ def analyze(trace, other, context) -> Forward:
         inputs=[t.name for t in trace.inputs], input_structure=None, outputs=outputs,
         output_structure=trace.outputs, nodes=nodes, raw_variables=raw,
         instances=[i for i in analysis.instances if any(n.instance is i for n in nodes)],
-        unsupported=analysis.unsupported, notes=context.notes, uses_training=uses_training)
+        unsupported=_unique(analysis.unsupported), notes=context.notes,
+        uses_training=uses_training)

@@ -219,7 +219,10 @@ def record(owner, args, training=_NOT_GIVEN, dynamic_batch=True) -> Trace:
         for layer in keras_layers:
             object.__delattr__(layer, "call")
     graph = concrete.graph
-    by_handle = {id(handle_of(v)): v for v in all_variables(owner) if handle_of(v) is not None}
+    by_handle = {}
+    for variable in all_variables(owner):  # shim variables first: they carry the TF1 facts
+        if handle_of(variable) is not None:
+            by_handle.setdefault(id(handle_of(variable)), variable)
     variables, constants = {}, {}
     for external, internal in graph.captures:
         variable = by_handle.get(id(external))
