@@ -85,6 +85,18 @@ def test_python_loop_over_scopes_stays_a_loop_of_one_class():
            "initializer=keras.initializers.Constant(value=2.0))" in source
 
 
+def test_raw_weights_become_layers_or_weights_of_their_scope():
+    source = converted("raw_zoo")[2].source
+    assert "self.conv = keras.layers.Conv2D(" in source
+    assert "self.depthwise = keras.layers.DepthwiseConv2D(" in source
+    assert "self.logits = keras.layers.Dense(" in source
+    # gamma is read twice: a weight of the layer named after its scope, which
+    # also runs the ops that read it.
+    assert 'self.gamma = self.add_weight(\n            name="gamma", shape=(8,)' in source
+    assert "return inputs * self.gamma + tf.reduce_mean(self.gamma)" in source
+    assert "2.0 - (x - 1.0) / 4.0" in source
+
+
 def test_layers_written_out_one_by_one_do_not_become_a_loop():
     # dense and dense_1 are numbered, but written on two lines of the TF1 code.
     source = converted("lesson5_nested")[2].source
@@ -104,6 +116,9 @@ def test_resnet_blocks_are_loops_and_units_share_classes():
     # slim.l2_regularizer(1e-4) is scale * sum(w ** 2) / 2.
     assert "kernel_regularizer=keras.regularizers.L2(l2=5e-05)" in source
     assert 'tf.pad(images, [[0, 0], [3, 3], [3, 3], [0, 0]])' in source
+    # slim names its pools by a name scope; they are named after it.
+    assert "self.pool1 = keras.layers.MaxPooling2D(" in source
+    assert "self.shortcut = keras.layers.MaxPooling2D(" in source
     weight_map = converted("resnet_v1_50")[2].weight_map
     assert weight_map["resnet_v1_50/block1/unit_1/bottleneck_v1/conv1/weights"] == \
         "resnet_v1_50/block1/unit_1/conv1/conv2d/kernel"

@@ -202,7 +202,13 @@ _REDUCTIONS = {"Mean": "tf.reduce_mean", "Sum": "tf.reduce_sum", "Max": "tf.redu
 
 @emits(*_REDUCTIONS)
 def _reduce(op, args):
-    return _call(_REDUCTIONS[op.type], args[0].text, f"axis={args[1].const()}",
+    rank = op.inputs[0].shape.rank
+    axes = None if args[1].value is None else sorted(
+        int(a) % rank if rank else int(a) for a in np.atleast_1d(args[1].value))
+    # tf.reduce_mean(x) reduces every axis: the graph spells that out.
+    everything = rank is not None and axes == list(range(rank))
+    return _call(_REDUCTIONS[op.type], args[0].text,
+                 "" if everything else f"axis={args[1].const()}",
                  _kw("keepdims", bool(_attr(op, "keep_dims")), False))
 
 
