@@ -261,7 +261,7 @@ def raw_zoo_forward(x):
             # Read twice: no Keras layer owns it, the scope's own layer does.
             gamma = v1.get_variable("gamma", [8], initializer=v1.ones_initializer())
             h = h * gamma + tf.reduce_mean(gamma)
-        h = 2.0 - (h - 1.0) / 4.0  # parentheses that must survive
+        h = 2.0 - (h - 1.0) / 4.0 - (0.25 - h)  # parentheses that must survive
         h = tf.reduce_mean(h, axis=[1, 2])
         with v1.variable_scope("logits"):
             w = v1.get_variable("w", [8, 3], regularizer=keras.regularizers.L2(0.01))
@@ -361,6 +361,8 @@ def converted(name):
         make_layer, make_inputs = CASES[name]
         layer, inputs = make_layer(), make_inputs()
         layer(inputs)
+        if _takes_training(layer):
+            layer(inputs, training=True)  # moving statistics leave their initial values
         _CONVERTED[name] = (layer, inputs, tf1kit.to_keras(layer, inputs))
     return _CONVERTED[name]
 

@@ -94,7 +94,7 @@ def test_raw_weights_become_layers_or_weights_of_their_scope():
     # also runs the ops that read it.
     assert 'self.gamma = self.add_weight(\n            name="gamma", shape=(8,)' in source
     assert "return inputs * self.gamma + tf.reduce_mean(self.gamma)" in source
-    assert "2.0 - (x - 1.0) / 4.0" in source
+    assert "2.0 - (x - 1.0) / 4.0 - (0.25 - x)" in source
 
 
 def test_layers_written_out_one_by_one_do_not_become_a_loop():

@@ -60,8 +60,9 @@ def test_several_inputs_and_outputs_keep_their_names_and_order():
         @tf1kit.track_tf1_style_variables
         def call(self, image, extra):
             with v1.variable_scope("heads"):
-                shared = v1.layers.Dense(4, name="shared")
-                a, b = shared(image), shared(extra)  # one layer, called twice
+                # Two TF1 layer objects, one set of variables: one Keras layer.
+                a = v1.layers.dense(image, 4, name="shared", reuse=v1.AUTO_REUSE)
+                b = v1.layers.dense(extra, 4, name="shared", reuse=v1.AUTO_REUSE)
                 return a - b, tf.concat([a, b], axis=-1)
 
     layer, inputs = TwoHeads(), (batch(3, 5), batch(3, 5, seed=1))
@@ -167,3 +168,24 @@ def test_tf1_saver_checkpoint_names_are_the_weight_map_keys(tf1_saver_checkpoint
         for name, path in result.weight_map.items():
             native[path].assign(saved[name])
     assert_trains_the_same(layer, result.model, result.weight_map, tf.constant(x), steps=1)
+
+
+def test_a_scope_entered_again_later_merges_into_its_parent():
+    # a -> b -> a: as two Keras layers they would call each other back and forth.
+    class Reentered(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            with v1.variable_scope("a"):
+                h = v1.layers.dense(x, 3, name="first", activation=tf.nn.relu)
+            with v1.variable_scope("b"):
+                h = v1.layers.dense(h, 3, name="middle") * 2.0
+            with v1.variable_scope("a", reuse=v1.AUTO_REUSE):
+                return v1.layers.dense(h, 2, name="last")
+
+    layer, x = Reentered(), batch(2, 4)
+    layer(x)
+    result = tf1kit.to_keras(layer, x)
+    assert result.complete, result.summary()
+    assert "self.a_first = keras.layers.Dense(" in result.source
+    assert "self.a_last = keras.layers.Dense(" in result.source
+    assert_trains_the_same(layer, result.model, result.weight_map, x)
