@@ -399,7 +399,8 @@ def paired_variables(layer, model, weight_map):
     from tf1kit.convert.graph import tf1_name
 
     native = {v.path: v for v in model.weights}
-    pairs = [(tf1_name(v), v, native[weight_map[tf1_name(v)]]) for v in layer.weights]
+    pairs = [(tf1_name(v, layer.name), v, native[weight_map[tf1_name(v, layer.name)]])
+             for v in layer.weights]
     assert len(pairs) == len(model.weights), "every native weight has a TF1 variable"
     return pairs
 

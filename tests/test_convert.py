@@ -29,7 +29,7 @@ def test_converts_completely_with_one_native_weight_per_tf1_variable(name):
     layer, _, result = converted(name)
     assert result.complete and result.unsupported == [], result.summary()
     assert result.model is not None
-    assert sorted(result.weight_map) == sorted(tf1_name(v) for v in layer.weights)
+    assert sorted(result.weight_map) == sorted(tf1_name(v, layer.name) for v in layer.weights)
     native_paths = sorted(v.path for v in result.model.weights)
     assert sorted(result.weight_map.values()) == native_paths  # one to one
 

@@ -59,7 +59,8 @@ def to_keras(layer, inputs) -> ConversionResult:
     main, other = traces
     creations = dict(other.creations) if other is not None else {}
     creations.update(main.creations)
-    context = patterns.Context(creations, [])
+    owner_name = getattr(layer, "name", "") or ""
+    context = patterns.Context(creations, [], owner_name)
     forward = analyze(main, other, context)
     class_name = _class_name(layer)
     tree = build_tree(forward)
@@ -84,7 +85,8 @@ def to_keras(layer, inputs) -> ConversionResult:
     if not unsupported:
         model_class = execute(source, class_name)
         model = build(model_class, args)
-        weight_map = transfer(model, writer.weight_assignments(tf1_name))
+        weight_map = transfer(
+            model, writer.weight_assignments(lambda v: tf1_name(v, owner_name)))
     return ConversionResult(source=source, model=model, weight_map=weight_map,
                             unsupported=unsupported, notes=list(dict.fromkeys(context.notes)),
                             class_name=class_name, _layer=layer, _inputs=inputs)

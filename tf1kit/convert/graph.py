@@ -27,14 +27,16 @@ _RANDOM_OPS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "Rand
                "RandomShuffle", "Multinomial", "RandomGamma", "RandomPoisson")
 
 
-def tf1_name(variable) -> str:
+def tf1_name(variable, owner_name: str = "") -> str:
+    """A variable's TF1 name; for a Keras variable, its path below the owner
+    (`conv2d/kernel` in a layer named `net`), as tf1kit.verify names it."""
     name = getattr(variable, "tf1_name", None)
     if name is not None:
         return name
-    path = getattr(variable, "path", None)
-    if path is not None:
-        return path
-    return variable.name.split(":")[0]
+    path = getattr(variable, "path", None) or variable.name.split(":")[0]
+    if owner_name and path.startswith(owner_name + "/"):
+        return path[len(owner_name) + 1:]
+    return path
 
 
 def _dirname(path: str) -> str:
@@ -303,7 +305,7 @@ class _Analysis:
 
     def _raw_variable(self, variable):
         created = self.context.created(variable)
-        name = tf1_name(variable)
+        name = tf1_name(variable, self.context.owner_name)
         notes = self.context.notes
         try:
             regularizer = regularizer_code(getattr(variable, "regularizer", None))
@@ -344,7 +346,7 @@ class _Analysis:
                 if match is None:
                     continue
                 variables = [v for v in match.variables if v is not None]
-                scope = _common_scope([tf1_name(v) for v in variables])
+                scope = _common_scope([tf1_name(v, self.context.owner_name) for v in variables])
                 instance = LayerInstance(match.spec, scope, op_location(op))
                 self.instances.append(instance)
                 for attribute, variable in match.spec.weights.items():

@@ -47,6 +47,7 @@ class Context:
 
     creations: dict
     notes: list
+    owner_name: str = ""  # the converted layer's name (Keras paths are named below it)
 
     def created(self, variable) -> dict:
         return self.creations.get(id(variable), {})
