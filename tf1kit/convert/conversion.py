@@ -20,7 +20,7 @@ from tf1kit.convert.codegen import Writer, camel
 from tf1kit.convert.graph import analyze, tf1_name
 from tf1kit.convert.ir import TRAINING, TensorRef, Unsupported
 from tf1kit.convert.ops import Expr
-from tf1kit.convert.recording import _NOT_GIVEN, all_variables, record
+from tf1kit.convert.recording import all_variables, record
 from tf1kit.convert.result import ConversionResult
 from tf1kit.convert.structure import (
     build_tree, collapse_root, connect, find_loops, identifier, order_items)
@@ -169,4 +169,4 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name).lower()
 
 
-__all__ = ["to_keras", "_NOT_GIVEN"]
+__all__ = ["to_keras"]

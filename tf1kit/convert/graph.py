@@ -128,7 +128,7 @@ class _Analysis:
                     self.call_outputs[tensor.name] = (call, position)
         for call in self.trace.calls:
             failure = getattr(call, "failure", None)
-            if failure and call.kind == "tf1" or failure and call.kind == "keras":
+            if failure:
                 self.context.notes.append(
                     f"{call.location}: {type(call.layer).__name__} "
                     f"{call.scope!r} was written op by op: {failure}")

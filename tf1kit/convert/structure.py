@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from tf1kit.convert.ir import LayerInstance, Node, RawVariable, TensorRef, VariableRef
+from tf1kit.convert.ir import Node, RawVariable, TensorRef, VariableRef
 
 
 @dataclasses.dataclass(eq=False)
@@ -356,8 +356,6 @@ def order_items(group):
 
 def connect(group, model_outputs, training_nodes):
     """Each group's inputs (values it reads from outside) and outputs."""
-    consumers_outside = {}
-
     def produced(item):
         return _producers(item)
 
@@ -367,7 +365,6 @@ def connect(group, model_outputs, training_nodes):
         for ref in node.inputs:
             if isinstance(ref, TensorRef):
                 consumed_by.setdefault(ref.key, []).append(node)
-    del consumers_outside
 
     def assign(g):
         inside = set(id(n) for n in g.walk_nodes())

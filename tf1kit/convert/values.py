@@ -241,7 +241,3 @@ def activation_code(value) -> str | None:
         raise NotConvertible(f"the activation {getattr(value, '__name__', value)!r} has no "
                              "Keras 3 name")
     return None if name == "linear" else name
-
-
-def dtype_code(dtype) -> str:
-    return tf.as_dtype(dtype).name
