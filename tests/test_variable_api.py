@@ -679,7 +679,12 @@ def test_slim_collections_work_eagerly_without_tensor_equality():
     assert got["slim_weights"] == ["fc/weights:0"]
     # 1x1 convs of a ones input: 2 * 0.1 -> relu, then 2 * 0.2 * 0.1 -> relu, then fc 8 * 0.2
     np.testing.assert_allclose(got["first"], [[8 * 0.2 * (2 * 0.1 * 0.2)] * 3], rtol=1e-6)
-    assert_same(official(SLIM_COLLECTIONS), got)
+    # End points: one per alias, as a TF1 graph built once holds (the official
+    # shim appends on every call; README differences, tests/zoo).
+    assert got.pop("outputs") == 2
+    expected = official(SLIM_COLLECTIONS)
+    assert expected.pop("outputs") == 4
+    assert_same(expected, got)
 
 
 SLIM_GRAPH = graph_case("variable_api_slim_graph", SLIM_GRAPH_BODY)
