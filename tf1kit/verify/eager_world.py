@@ -32,6 +32,8 @@ def run_eager_world(run, source, arrays, *, loss_fn, make_optimizer, steps, star
         if fresh:
             scopes.enter_context(instances.own_keras_names())
         scopes.enter_context(DeterministicRandomTestTool(mode="num_random_ops").scope())
+        if in_function:
+            scopes.enter_context(_no_retracing_warnings())
         if fresh:
             instance = source.fresh()
         else:
@@ -145,6 +147,18 @@ def _regularization(instance, variables, in_function) -> dict:
               if value is not None}
     values["regularization/total"] = np.array(total)
     return values
+
+
+@contextlib.contextmanager
+def _no_retracing_warnings():
+    """Each verify call traces new functions on purpose; TF would warn of retracing."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 @contextlib.contextmanager

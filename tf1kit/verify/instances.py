@@ -230,11 +230,13 @@ def _is_float(variable) -> bool:
 
 
 def losses_of(instance) -> list:
-    """The regularization (and other added) losses the owner trains with."""
-    if isinstance(instance, keras.layers.Layer):
-        return list(instance.losses)
-    losses = getattr(instance, "regularization_losses", None)
-    return list(losses) if losses else []
+    """The regularization (and other added) losses the owner trains with: Keras'
+    `losses`, else a tf.Module's `losses` or `regularization_losses` property."""
+    for attribute in ("losses", "regularization_losses"):
+        losses = getattr(instance, attribute, None)
+        if losses is not None and not callable(losses):
+            return list(losses)
+    return []
 
 
 def regularizers_of(variables: dict) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 
 from tf1kit.verify import optimizers, stages
 from tf1kit.verify.compare import compare_values
@@ -92,7 +94,16 @@ class RowBuilder:
             row = _failed("no gradient " + ("in TF1" if reference_value is None else "here"))
         else:
             row = compare_values(reference_value, value, self.rtol, self.atol)
+            if not row["ok"] and "note" not in row and stages.is_step(stage):
+                row.update(self._noise_note(name))
         self._add(stage, name, world.name, row, world_name)
+
+    def _noise_note(self, name) -> dict:
+        gradient = self.reference.values.get(stages.GRADIENTS, {}).get(name)
+        if gradient is not None and np.max(np.abs(gradient), initial=0.0) < self.atol:
+            return {"note": "its TF1 gradient is below atol, perhaps rounding noise, which "
+                            "adaptive optimizers (Adam) scale up to a full step"}
+        return {}
 
     def _dropout(self, world):
         expected, actual = self.reference.dropout_rates, world.dropout_rates

@@ -158,12 +158,11 @@ def _regularization(instance, variables) -> dict:
     """name -> loss tensor: per variable, and the total the graph trains with."""
     collection = v1.get_collection(v1.GraphKeys.REGULARIZATION_LOSSES)
     per_variable = {}
-    prefixes = {name + "/Regularizer/": name for name in variables}
+    by_handle = {v.handle.name: name for name, v in variables.items()}
     for loss in collection:
-        for prefix, name in prefixes.items():
-            if loss.name.startswith(prefix):
-                per_variable.setdefault(name, []).append(loss)
-                break
+        name = _regularized_variable(loss, by_handle)
+        if name is not None:
+            per_variable.setdefault(name, []).append(loss)
     for name, variable in variables.keras.items():
         regularizer = getattr(variable, "regularizer", None)
         if regularizer is not None:
@@ -174,6 +173,26 @@ def _regularization(instance, variables) -> dict:
     losses["regularization/total"] = (tf.add_n([tf.cast(t, tf.float32) for t in total])
                                       if total else tf.constant(0.0))
     return losses
+
+
+def _regularized_variable(loss, by_handle, limit=200):
+    """The one variable a regularization loss reads, found by walking its inputs.
+
+    Names do not tell: TF-Slim renames `kernel` to `weights` after the layer
+    named the loss `.../kernel/Regularizer/...`.
+    """
+    found, seen, frontier = set(), set(), [loss.op]
+    while frontier and len(seen) < limit:
+        op = frontier.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        for tensor in op.inputs:
+            if tensor.name in by_handle:
+                found.add(by_handle[tensor.name])
+            else:
+                frontier.append(tensor.op)
+    return found.pop() if len(found) == 1 else None
 
 
 def _train(run, source, arrays, starting, loss_fn, make_optimizer, steps, rates):

@@ -62,6 +62,9 @@ class WorldRun:
 
 
 def _without_addresses(text: str) -> str:
-    """Memory addresses change from run to run; reports must not."""
+    """The message on one line, without what changes from run to run (addresses)
+    or only decorates it (terminal colours, Keras' list of call arguments)."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     text = re.sub(r" at 0x[0-9a-fA-F]+", "", text)
-    return text.strip().splitlines()[0][:500] if text.strip() else text
+    text = text.split("Arguments received by", 1)[0]
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())[:500]
