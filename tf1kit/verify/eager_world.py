@@ -100,7 +100,8 @@ def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, step
     optimizer = make_optimizer()
     run.optimizer = keras_settings(optimizer)
     trainable_variables = [variables[name] for name in trainable]
-    optimizer.build(trainable_variables)
+    if trainable_variables:
+        optimizer.build(trainable_variables)
 
     def train_step():
         with tf.GradientTape() as tape:
@@ -110,8 +111,9 @@ def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, step
             if losses:
                 total = total + tf.add_n([tf.cast(loss, total.dtype) for loss in losses])
         gradients = tape.gradient(total, trainable_variables)
-        optimizer.apply_gradients([(g, v) for g, v in zip(gradients, trainable_variables)
-                                   if g is not None])
+        pairs = [(g, v) for g, v in zip(gradients, trainable_variables) if g is not None]
+        if pairs:
+            optimizer.apply_gradients(pairs)
         return total, gradients
 
     step = maybe_function(train_step)

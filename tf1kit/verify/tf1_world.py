@@ -211,14 +211,14 @@ def _train(run, source, arrays, starting, loss_fn, make_optimizer, steps, rates)
         regularization = _regularization(instance, variables)
         total = loss_fn(built.structure) + tf.cast(regularization["regularization/total"],
                                                      tf.float32)
-        updates = _update_ops(run, built, variables)
+        updates = _update_ops(run, built, variables, [*built.outputs, total])
         trainable_variables = [variables[name] for name in trainable]
         gradients = tf.gradients(total, trainable_variables)
         optimizer = make_optimizer()
         run.optimizer = tf1_settings(optimizer)
+        pairs = [(g, v) for g, v in zip(gradients, trainable_variables) if g is not None]
         with tf.control_dependencies(updates):
-            train_op = optimizer.apply_gradients(
-                [(g, v) for g, v in zip(gradients, trainable_variables) if g is not None])
+            train_op = optimizer.apply_gradients(pairs) if pairs else tf.group(*updates)
         load = _loader(variables)
         initializer = v1.global_variables_initializer()
     graph.finalize()
@@ -238,6 +238,7 @@ def _train(run, source, arrays, starting, loss_fn, make_optimizer, steps, rates)
         for index in range(1, steps + 1):
             run.stage = stages.step(index)
             loss_value, gradient_values, _ = session.run([total, present, train_op], feed)
+            gradient_values = list(gradient_values)
             if index == 1:
                 values = iter(gradient_values)
                 run.record(stages.GRADIENTS, {name: None if g is None else next(values)
@@ -246,17 +247,16 @@ def _train(run, source, arrays, starting, loss_fn, make_optimizer, steps, rates)
                                             **_read(session, variables)})
 
 
-def _update_ops(run, built, variables) -> list:
+def _update_ops(run, built, variables, fetched) -> list:
     """UPDATE_OPS, plus the assignments Keras 3 layers made (see module docs)."""
     updates = list(v1.get_collection(v1.GraphKeys.UPDATE_OPS))
-    known = {id(op) for op in updates} | {id(getattr(u, "op", u)) for u in updates}
+    reached = _ancestors([*fetched, *updates])
     keras_handles = {variables[name].handle.name for name in variables.keras}
     by_handle = {v.handle.name: name for name, v in variables.items()}
     initializers = {v.initializer.name for v in v1.global_variables()}
     ignored = []
     for op in built.created_ops:
-        if (op.type not in _ASSIGN_OPS or id(op) in known or op.name in initializers
-                or _is_used(op)):
+        if op.type not in _ASSIGN_OPS or op.name in reached or op.name in initializers:
             continue
         target = op.inputs[0].name if op.inputs else ""
         if target in keras_handles:
@@ -271,10 +271,17 @@ def _update_ops(run, built, variables) -> list:
     return updates
 
 
-def _is_used(op) -> bool:
-    if any(output.consumers() for output in op.outputs):
-        return True
-    return bool(getattr(op, "_control_outputs", ()))
+def _ancestors(fetches) -> set:
+    """Names of the ops a Session.run of `fetches` executes."""
+    seen, frontier = set(), [getattr(f, "op", f) for f in fetches]
+    while frontier:
+        op = frontier.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        frontier.extend(tensor.op for tensor in op.inputs)
+        frontier.extend(op.control_inputs)
+    return seen
 
 
 def _loader(variables):
