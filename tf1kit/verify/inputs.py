@@ -76,8 +76,21 @@ def output_names(outputs) -> list[str]:
     """'output' for one tensor, 'output/<path>' for each tensor of a structure."""
     if tf.is_tensor(outputs) or isinstance(outputs, np.ndarray) or hasattr(outputs, "dtype"):
         return ["output"]
-    paths = [path for path, _ in tf.nest.flatten_with_joined_string_paths(outputs)]
-    return [f"output/{path}" for path in paths]
+    return [f"output/{path}" for path in _paths(outputs)]
+
+
+def _paths(structure, prefix=""):
+    """Joined paths of the leaves, in tf.nest.flatten's order (dict keys sorted)."""
+    if isinstance(structure, dict):
+        items = [(key, structure[key]) for key in sorted(structure)]
+    elif isinstance(structure, (list, tuple)):
+        items = list(enumerate(structure))
+    else:
+        return [prefix]
+    paths = []
+    for key, value in items:
+        paths.extend(_paths(value, f"{prefix}/{key}" if prefix else str(key)))
+    return paths
 
 
 def flatten_outputs(outputs) -> list:

@@ -64,10 +64,10 @@ class Source:
         return instance
 
     def describe(self) -> str:
-        obj = self.original
-        if obj is None:
+        """The class (or factory): instance names carry Keras' process-wide counters."""
+        if self.original is None:
             return f"{getattr(self._factory, '__qualname__', 'factory')}()"
-        return f"{type(obj).__name__} {getattr(obj, 'name', '')!r}".rstrip(" '")
+        return type(self.original).__name__
 
 
 def _is_model_object(obj) -> bool:
