@@ -77,3 +77,16 @@ def test_magic_usage_errors(defined, shell):
     with pytest.raises(UsageError, match="arguments are required: inputs(.|\n)*%tf1verify"):
         shell.run_line_magic("tf1verify", "VerifiedNet()")
     assert "tf1verify" in shell.magics_manager.magics["line"]
+
+
+def test_magic_verifies_a_tf1layer_module(defined, run):
+    assert run('''%%tf1layer ScaledModule --module --args "scale=2.0"
+w = tf.compat.v1.get_variable("w", shape=[inputs.shape[-1], 2])
+tf.matmul(inputs, w) * scale
+''').success
+    result = run("%tf1verify ScaledModule(scale=3.0) verify_x --steps 1")
+    assert result.success, result.error_in_exec
+    report = result.result
+    assert report.ok, str(report)
+    assert report.worlds["shim_eager"]["drew_initial_values"]  # rebuilt from its --args
+    assert report.settings["layer"] == "ScaledModule"

@@ -263,3 +263,76 @@ def test_mime_bundle_has_the_widget_and_an_html_fallback(failing_report):
     assert bundle["text/plain"] == str(failing_report)
     assert "<table>" in bundle["text/html"] and "data:image/png;base64," in bundle["text/html"]
     assert failing_report._repr_html_() == bundle["text/html"]
+
+
+# -- name_map ---------------------------------------------------------------------
+
+class TwoDense(keras.layers.Layer):
+    @tf1kit.track_tf1_style_variables
+    def call(self, x, training=False):
+        return v1.layers.dense(v1.layers.dense(x, 4, name="a"), 4, name="b")
+
+
+class TwoDenseRenamed(keras.layers.Layer):
+    """The rewrite names its layers differently and creates `second` first."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.second = keras.layers.Dense(4, name="second")
+        self.first = keras.layers.Dense(4, name="first")
+
+    def call(self, x, training=False):
+        return self.second(self.first(x))
+
+
+RENAMES = {"a/kernel": "first/kernel", "a/bias": "first/bias",
+           "b/kernel": "second/kernel", "b/bias": "second/bias"}
+
+
+def test_name_map_overrides_the_pairing():
+    guessed = tf1kit.verify(TwoDense(), X, native=TwoDenseRenamed(), steps=1)
+    # Same kinds and shapes, no common scope: paired in listing order, which
+    # here is not the calling order.
+    assert {"tf1": "a/kernel", "native": "second/kernel",
+            "how": "scope path and shape"} in guessed.name_matches
+    assert not guessed.ok
+    mapped = tf1kit.verify(TwoDense(), X, native=TwoDenseRenamed(), steps=1, name_map=RENAMES)
+    assert mapped.ok, str(mapped)
+    assert {m["how"] for m in mapped.name_matches} == {"name_map"}
+    with_function = tf1kit.verify(TwoDense(), X, native=TwoDenseRenamed(), steps=1,
+                                  name_map=lambda name: RENAMES[name])
+    assert with_function.ok
+
+
+def test_name_map_naming_nothing_is_reported():
+    report = tf1kit.verify(TwoDense(), X, native=TwoDenseRenamed(), steps=1,
+                           name_map={**RENAMES, "c/kernel:0": "first/kernel",
+                                     "a/bias": "third/bias"})
+    problems = {row["name"]: row["note"] for row in report.failures
+                if row["stage"] == stages.VARIABLES}
+    assert problems["c/kernel:0"] == "name_map names no TF1 variable"
+    assert problems["a/bias"] == "name_map points at 'third/bias', which is not a native variable"
+
+
+# -- interrupted -------------------------------------------------------------------
+
+def test_interrupting_verify_puts_everything_back():
+    from tensorflow.python.ops import nn_ops
+
+    from keras.src.backend.common import global_state
+
+    class Interrupted(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x, training=False):
+            if not tf.compat.v1.executing_eagerly_outside_functions():
+                raise KeyboardInterrupt  # Ctrl-C while the TF1 graph is built
+            return v1.layers.dense(x, 2)
+
+    dropout, names = nn_ops._dropout, global_state.get_global_attribute("object_name_uids")
+    with pytest.raises(KeyboardInterrupt):
+        tf1kit.verify(Interrupted(), X)
+    assert v1.layers is tf1kit.layers
+    assert tf.__internal__.tf2.enabled() and tf.compat.v2.__internal__.tf2.enabled()
+    assert nn_ops._dropout is dropout
+    assert global_state.get_global_attribute("object_name_uids") is names
+    assert tf1kit.verify(TwoDense(), X, steps=1).ok  # and verify still works

@@ -80,7 +80,7 @@ class VerifyReport:
             text = (f"verify: OK - {compared} comparisons across "
                     f"{len(self.worlds)} worlds agree (rtol={self.settings['rtol']}, "
                     f"atol={self.settings['atol']})")
-        else:
+        elif self.failures:
             text = f"verify: FAILED - {len(self.failures)} of {compared} comparisons differ"
             if self.divergences:
                 first = self.divergences[0]
@@ -88,6 +88,9 @@ class VerifyReport:
                          f"({', '.join(first['worlds'])})")
             if failed_worlds:
                 text += f"; worlds that did not run: {', '.join(failed_worlds)}"
+        else:
+            text = (f"verify: FAILED - worlds that did not run: {', '.join(failed_worlds)}; "
+                    f"the {compared} comparisons made agree")
         if self.not_compared:
             text += f"; {len(self.not_compared)} not compared"
         return text
