@@ -192,7 +192,11 @@ def main():
         "runs_verify": [round(t, 3) for t in verify_times],
         "by_hand_max_differences": {k: float(f"{v:.3g}") for k, v in differences.items()},
         "verify_summary": report.summary(),
-        "verify_first_divergences": report.divergences[:5],
+        "verify_failures_by_stage": {
+            stage: sum(1 for row in report.failures if row["stage"] == stage)
+            for stage in report.stages if any(row["stage"] == stage for row in report.failures)},
+        "verify_failing_names": sorted({row["name"] for row in report.failures}),
+        "verify_notes": report.notes,
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, {platform.python_version()}, "
                    "TensorFlow threads 1",
     }
