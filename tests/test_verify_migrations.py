@@ -270,3 +270,38 @@ def test_keras_batch_norm_in_place_of_slims_fused_one_is_caught():
     assert diverging and all(name.endswith("/BatchNorm/moving_variance") for name in diverging)
     assert set(diverging.values()) == {stages.MOVING_STATS}
     assert {row["world"] for row in report.failures} == {"native"}
+
+
+class HalfMigrated(keras.layers.Layer):
+    """A Keras 3 BatchNormalization already inside the decorated TF1 code."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bn = keras.layers.BatchNormalization(name="bn")
+
+    @tf1kit.track_tf1_style_variables
+    def call(self, x, training=False):
+        with v1.variable_scope("mixed"):
+            return self.bn(v1.layers.dense(x, 4, name="dense"), training=training)
+
+
+class FullyMigrated(keras.layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(4, name="dense")
+        self.bn = keras.layers.BatchNormalization(name="bn")
+
+    def call(self, x, training=False):
+        return self.bn(self.dense(x), training=training)
+
+
+def test_keras_layers_inside_the_tf1_graph_update_their_statistics():
+    """In the TF1 graph a Keras 3 layer's in-call assignments run with the
+    update ops (Keras code applies them during the call); TF1 code's do not."""
+    x = np.random.RandomState(2).normal(size=(8, 3)).astype("float32")
+    report = tf1kit.verify(HalfMigrated(), x, native=FullyMigrated())
+    assert_proves(report, moving_stats=True)
+    moving = [row for row in report.rows
+              if row["stage"] == stages.MOVING_STATS and row["name"] == "bn/moving_mean"]
+    assert {row["world"] for row in moving} == {"shim_eager", "shim_function", "native"}
+    assert not any("ops nothing runs" in note for note in report.notes)

@@ -16,6 +16,8 @@ import numpy as np
 from tf1kit.verify import optimizers, stages
 from tf1kit.verify.compare import compare_values
 
+NOISE_NOTE = ("its TF1 gradient is below atol, perhaps rounding noise, which adaptive "
+              "optimizers (Adam) scale up to a full step")
 REGULARIZATION_PREFIX = "regularization/"
 TOTAL_REGULARIZATION = REGULARIZATION_PREFIX + "total"
 
@@ -97,16 +99,13 @@ class RowBuilder:
             row = _failed("no gradient " + ("in TF1" if reference_value is None else "here"))
         else:
             row = compare_values(reference_value, value, self.rtol, self.atol)
-            if not row["ok"] and "note" not in row and stages.is_step(stage):
-                row.update(self._noise_note(name))
+            if not row["ok"] and stages.is_step(stage) and self._noise_level(name):
+                row["note"] = "; ".join(filter(None, [row.get("note"), NOISE_NOTE]))
         self._add(stage, name, world.name, row, world_name)
 
-    def _noise_note(self, name) -> dict:
+    def _noise_level(self, name) -> bool:
         gradient = self.reference.values.get(stages.GRADIENTS, {}).get(name)
-        if gradient is not None and np.max(np.abs(gradient), initial=0.0) < self.atol:
-            return {"note": "its TF1 gradient is below atol, perhaps rounding noise, which "
-                            "adaptive optimizers (Adam) scale up to a full step"}
-        return {}
+        return gradient is not None and np.max(np.abs(gradient), initial=0.0) < self.atol
 
     def _dropout(self, world):
         expected, actual = self.reference.dropout_rates, world.dropout_rates
