@@ -336,3 +336,35 @@ def test_interrupting_verify_puts_everything_back():
     assert nn_ops._dropout is dropout
     assert global_state.get_global_attribute("object_name_uids") is names
     assert tf1kit.verify(TwoDense(), X, steps=1).ok  # and verify still works
+
+
+def test_a_tf1_world_failing_later_stays_the_reference_for_what_it_computed():
+    class EagerOnlyWhenTraining(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x, training=False):
+            if training:
+                x = x * float(np.asarray(x).std())
+            return v1.layers.dense(x, 2)
+
+    report = tf1kit.verify(EagerOnlyWhenTraining(), X, steps=1)
+    assert report.worlds["tf1_graph"]["failed_stage"] == stages.FORWARD_TRAIN
+    assert report.settings["reference"] == "tf1_graph"
+    compared = {row["stage"] for row in report.rows}
+    assert compared == {stages.VARIABLES, stages.INITIAL, stages.FORWARD_EVAL,
+                        stages.REGULARIZATION}
+    assert report.failures == [] and not report.ok
+    assert report.summary().startswith("verify: FAILED - worlds that did not run: tf1_graph; "
+                                       f"the {len(report.rows)} comparisons made agree")
+
+
+def test_an_unbuilt_object_verify_must_use_is_left_as_first_built():
+    native = ModuleNet()
+    report = tf1kit.verify(TF1Net(), X, native=native, steps=2)
+    # Its layers were made outside verify's determinism scope: their draws are
+    # Keras' own, so initial values are not compared; the rest starts from TF1's.
+    assert report.ok, str(report)
+    assert report.worlds["native"]["drew_initial_values"] is False
+    # Built by verify, then given back the values it was built with, not the
+    # trained ones: the moving statistics are still where batch norm starts.
+    np.testing.assert_array_equal(native.net.bn.moving_mean.numpy(), np.zeros(6))
+    np.testing.assert_array_equal(native.net.bn.moving_variance.numpy(), np.ones(6))

@@ -64,7 +64,8 @@ def verify(layer, inputs, native=None, name_map=None, steps=3, loss=None, optimi
 
     tf1 = worlds.WorldRun(worlds.TF1_GRAPH)
     run_tf1_world(tf1, layer_source, arrays, make_optimizer=pair.make_tf1, **common)
-    start = {"values": tf1.values.get(stages.INITIAL) if tf1.ran else None}
+    # Every world starts from the TF1 world's initial values, once it drew them.
+    start = {"values": tf1.values.get(stages.INITIAL)}
 
     def same_names(run):
         return start["values"]
@@ -73,7 +74,7 @@ def verify(layer, inputs, native=None, name_map=None, steps=3, loss=None, optimi
     run_eager_world(shim_eager, layer_source, arrays, make_optimizer=pair.make_keras,
                     start_from=same_names, in_function=False, **common)
     reference = tf1
-    if not tf1.ran and shim_eager.ran:
+    if start["values"] is None and shim_eager.ran:
         reference = shim_eager  # compare the remaining worlds with each other at least
         start["values"] = shim_eager.values.get(stages.INITIAL)
     shim_function = worlds.WorldRun(worlds.SHIM_FUNCTION)
@@ -136,7 +137,7 @@ def _assemble(reference, runs, matching, layer_source, native_source, pair, loss
               rtol, atol) -> VerifyReport:
     builder = RowBuilder(reference, rtol, atol)
     for run in runs:
-        if run is reference or not run.ran and not run.values:
+        if run is reference or not reference.values or (not run.ran and not run.values):
             continue
         if run.name == worlds.NATIVE and "result" in matching:
             pairs, _, problems = matching["result"]

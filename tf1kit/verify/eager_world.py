@@ -34,21 +34,22 @@ def run_eager_world(run, source, arrays, *, loss_fn, make_optimizer, steps, star
         scopes.enter_context(DeterministicRandomTestTool(mode="num_random_ops").scope())
         if in_function:
             scopes.enter_context(_no_retracing_warnings())
+        saved = None
         if fresh:
             instance = source.fresh()
         else:
             instance = source.original
-            scopes.enter_context(_values_put_back(instance))
+            saved = scopes.enter_context(_values_put_back(instance))
             run.notes.append(
                 f"{source.describe()} was used itself ({source.rebuild_problem}); its values "
                 "are restored afterwards. Pass a function that builds it to let verify draw "
                 "its initial values.")
         _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, steps,
-                  start_from, in_function)
+                  start_from, in_function, saved)
 
 
 def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, steps, start_from,
-              in_function):
+              in_function, saved):
     target = instances.call_target(instance)
     args = tf.nest.map_structure(tf.constant, positional_inputs(target, arrays))
     pass_training = isinstance(instance, keras.layers.Layer) or takes_training(target)
@@ -65,14 +66,16 @@ def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, step
     forward_train = maybe_function(lambda: call(True))
 
     run.stage = stages.INITIAL
-    built_before = bool(instances.owner_variables(instance))
     forward_eval()
     variables = instances.owner_variables(instance)
     trainable = instances.trainable_names(instance, variables)
     run.variables = {name: {"shape": list(v.shape), "trainable": name in trainable}
                      for name, v in variables.items()}
     initial = instances.read(variables)
-    if fresh or not built_before:
+    if saved is not None and not saved:
+        saved.update(initial)  # built here: it is left with the values it was built with
+    # An object made outside verify's determinism scope drew its own way.
+    if fresh:
         run.drew_initial_values = True
         run.record(stages.INITIAL, initial)
     starting = start_from(run)
@@ -165,10 +168,13 @@ def _no_retracing_warnings():
 
 @contextlib.contextmanager
 def _values_put_back(instance):
-    """Leaves an object verify had to use itself with the values it had."""
-    before = instances.owner_variables(instance)
-    saved = instances.read(before)
+    """Leaves an object verify had to use itself with the values it had.
+
+    Yields the saved values; an object that had none is given the values it
+    was first built with.
+    """
+    saved = instances.read(instances.owner_variables(instance))
     try:
-        yield
+        yield saved
     finally:
         instances.assign(instances.owner_variables(instance), saved)

@@ -238,7 +238,6 @@ def _train(run, source, arrays, starting, loss_fn, make_optimizer, steps, rates)
         for index in range(1, steps + 1):
             run.stage = stages.step(index)
             loss_value, gradient_values, _ = session.run([total, present, train_op], feed)
-            gradient_values = list(gradient_values)
             if index == 1:
                 values = iter(gradient_values)
                 run.record(stages.GRADIENTS, {name: None if g is None else next(values)
