@@ -368,3 +368,21 @@ def test_an_unbuilt_object_verify_must_use_is_left_as_first_built():
     # trained ones: the moving statistics are still where batch norm starts.
     np.testing.assert_array_equal(native.net.bn.moving_mean.numpy(), np.zeros(6))
     np.testing.assert_array_equal(native.net.bn.moving_variance.numpy(), np.ones(6))
+
+
+def test_names_do_not_depend_on_what_the_process_built_before():
+    """Eagerly, TF1 numbers auto-named scopes for the whole process; a TF1
+    graph starts at `dense` again. Each verify world starts afresh as well."""
+    for _ in range(3):
+        tf1kit.layers.dense(tf.ones([1, 2]), 2)  # eager, outside any decorated call
+
+    class AutoNamed(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x, training=False):
+            return v1.layers.dense(v1.layers.dense(x, 3), 2)
+
+    report = tf1kit.verify(AutoNamed(), X, steps=1)
+    assert report.ok, str(report)
+    assert sorted({row["name"] for row in report.rows if row["stage"] == stages.VARIABLES}) == [
+        "dense/bias", "dense/kernel", "dense_1/bias", "dense_1/kernel"]
+    assert tf.compat.v1.get_variable_scope().name == ""

@@ -119,3 +119,12 @@ def test_pairing_prefers_scope_then_creation_order():
     pairs, _, _ = names.match({"a/dense/kernel": shape, "a/conv/kernel": shape},
                               {"conv/kernel": shape, "dense/kernel": shape})
     assert pairs == {"a/dense/kernel": "dense/kernel", "a/conv/kernel": "conv/kernel"}
+
+
+def test_numbered_scopes_pair_by_their_number_before_their_order():
+    shape = {"shape": [2]}
+    tf1 = {"block/unit_1/bn/gamma": shape, "block/unit_2/bn/gamma": shape}
+    native = {"unit_2/bn/gamma": shape, "unit_1/bn/gamma": shape}  # listed the other way
+    pairs, _, _ = names.match(tf1, native)
+    assert pairs == {"block/unit_1/bn/gamma": "unit_1/bn/gamma",
+                     "block/unit_2/bn/gamma": "unit_2/bn/gamma"}

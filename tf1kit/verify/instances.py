@@ -10,20 +10,23 @@ drawn by `verify`.
 
 Variables are named the TF1 way where they have a TF1 name (`get_variable`,
 `tf.compat.v1.layers`, TF-Slim), and by their Keras path below the owner
-otherwise (`conv2d/kernel`). Keras' automatic layer names (`dense_3`) depend
-on how many layers the process made before; each world therefore builds
-under its own name counter, so the same code gives the same names everywhere.
+otherwise (`conv2d/kernel`). Keras' automatic layer names (`dense_3`), and
+eagerly TF1's automatic scope names too, depend on how many layers the process
+made before; each world therefore builds under counters of its own, so the
+same code gives the same names everywhere.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import inspect
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras.src.backend.common import global_state
+from tensorflow.python.ops import variable_scope as tf_variable_scope
 
 from tf1kit.decorator import find_store, stores_below
 
@@ -101,6 +104,21 @@ def own_keras_names():
         global_state.set_global_attribute("object_name_uids", saved)
 
 
+@contextlib.contextmanager
+def own_tf1_scope_names():
+    """TF1 numbers auto-named scopes (`dense`, `dense_1`) per graph; eagerly the
+    counts live for the whole process, so an eager world starts them afresh,
+    as the TF1 world's new graph does."""
+    counts = tf_variable_scope.get_variable_scope_store().variable_scopes_count
+    saved = dict(counts)
+    counts.clear()
+    try:
+        yield
+    finally:
+        counts.clear()
+        counts.update(saved)
+
+
 def undecorated_forward(instance):
     """The forward pass without the decorator: plain TF1 code for a TF1 graph.
 
@@ -129,8 +147,6 @@ def undecorated_forward(instance):
 
 
 def _signature_without_self(method):
-    import inspect
-
     try:
         signature = inspect.signature(method)
     except (TypeError, ValueError):
@@ -158,7 +174,10 @@ def owner_variables(instance) -> dict:
         if id(variable) in seen or not _is_float(variable):
             return
         seen.add(id(variable))
-        found[variable_name(variable, owner_name)] = variable
+        name = variable_name(variable, owner_name)
+        if name in found:  # two Keras layers of the same name under different owners
+            name = f"{name}#{sum(1 for n in found if n.split('#')[0] == name) + 1}"
+        found[name] = variable
 
     if isinstance(instance, keras.layers.Layer):
         for variable in instance.weights:

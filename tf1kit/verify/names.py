@@ -116,20 +116,24 @@ def _group(name, info):
     return leaf_kind(name), tuple(info["shape"])
 
 
-def _scope_tokens(name: str) -> list:
+def _scope_tokens(name: str, strip_numbers: bool = True) -> list:
     tokens = []
     for token in name.lower().split("/")[:-1]:
-        token = re.sub(r"_\d+$", "", token)
+        if strip_numbers:  # Keras' automatic `dense_3`, TF1's `conv2d_1`
+            token = re.sub(r"_\d+$", "", token)
         tokens.append(_SCOPE_SYNONYMS.get(token, token))
     return tokens
 
 
 def _scope_similarity(tf1_name: str, native_name: str) -> tuple:
+    """Scopes ending alike first, then shared scope names (numbered ones like
+    `unit_2` count as exact first, then without their number)."""
     a, b = _scope_tokens(tf1_name), _scope_tokens(native_name)
     suffix = 0
     while suffix < min(len(a), len(b)) and a[-1 - suffix] == b[-1 - suffix]:
         suffix += 1
-    return suffix, len(set(a) & set(b))
+    exact = set(_scope_tokens(tf1_name, False)) & set(_scope_tokens(native_name, False))
+    return suffix, len(exact), len(set(a) & set(b))
 
 
 def _near_miss(name, info, native_variables, taken) -> str:
