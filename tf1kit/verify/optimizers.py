@@ -112,11 +112,14 @@ def differences(tf1: dict, other: dict) -> list:
 
 
 def _plain(value):
-    if isinstance(value, (bool, int, float)):
+    """A number as the user wrote it: Keras keeps 0.01 as float32 (0.0099999998)."""
+    if isinstance(value, bool):
         return value
     if hasattr(value, "numpy"):
         try:
-            return float(value.numpy())
+            value = float(value.numpy())
         except (TypeError, ValueError):
             return None
+    if isinstance(value, (int, float)):
+        return float(f"{value:.7g}") if isinstance(value, float) else value
     return None
