@@ -112,11 +112,13 @@ def test_assert_equivalent_returns_the_report_when_ok():
     ({"loss": "mse"}, TypeError, "loss must be callable"),
     ({"rtol": -1.0}, ValueError, "rtol must be a number >= 0"),
     ({"native": "NativeNet"}, TypeError, "native must be a Keras layer"),
+    ({"inputs": {"a": X, "b": "text"}}, TypeError, "inputs at 'b' must hold numbers"),
 ])
 def test_bad_arguments_fail_before_anything_runs(arguments, error, message):
     layer = TF1Net()
+    arguments = {"inputs": X, **arguments}
     with pytest.raises(error, match=message):
-        tf1kit.verify(layer, X, **arguments)
+        tf1kit.verify(layer, **arguments)
     assert not layer.built and layer.weights == []
 
 

@@ -19,11 +19,18 @@ _NOT_INPUTS = ("self", "training", "mask")
 def as_arrays(inputs):
     """The batch as numpy arrays (the same structure), so no world shares tensors."""
     try:
-        return tf.nest.map_structure(lambda value: np.asarray(value), inputs)
+        arrays = tf.nest.map_structure(lambda value: np.asarray(value), inputs)
     except Exception as error:  # noqa: BLE001 - any leaf numpy cannot take
         raise TypeError(
             "tf1kit.verify: inputs must be a tensor, array, tuple or dict of them; "
             f"got {type(inputs).__name__} ({error}).") from None
+    for path, array in zip(_paths(arrays), tf.nest.flatten(arrays)):
+        if array.dtype.kind not in "biufc":
+            where = f" at {path!r}" if path else ""
+            raise TypeError(
+                f"tf1kit.verify: inputs{where} must hold numbers; got a {array.dtype} array "
+                f"from {type(array.flat[0]).__name__ if array.size else 'nothing'}.")
+    return arrays
 
 
 def positional_inputs(forward, inputs) -> tuple:
