@@ -253,7 +253,8 @@ def test_slim_resnet_v1_block_and_its_native_rewrite_are_ok():
     assert_proves(report, moving_stats=True)
     assert report.worlds["tf1_graph"]["variables"] == 37  # 7 convolutions, 7 x 4 batch norm, 1 bias
     pairs = {m["tf1"]: m["native"] for m in report.name_matches}
-    assert pairs["resnet_v1/block1/unit_2/bottleneck_v1/conv2/weights"] == "unit_2/conv2/conv/kernel"
+    unit2 = "resnet_v1/block1/unit_2/bottleneck_v1"
+    assert pairs[f"{unit2}/conv2/weights"] == "unit_2/conv2/conv/kernel"
     assert pairs["resnet_v1/block1/unit_1/bottleneck_v1/shortcut/BatchNorm/moving_variance"] == (
         "unit_1/shortcut/bn/moving_variance")
     assert pairs["resnet_v1/logits/biases"] == "logits/bias"

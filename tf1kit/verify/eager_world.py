@@ -96,8 +96,9 @@ def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, step
     run.record(stages.FORWARD_TRAIN, _outputs(forward_train()))
     run.dropout_rates = list(rates)
     run.stage = stages.MOVING_STATS
-    run.record(stages.MOVING_STATS, {name: value for name, value in instances.read(variables).items()
-                                     if name not in trainable})
+    values = instances.read(variables)
+    run.record(stages.MOVING_STATS,
+               {name: value for name, value in values.items() if name not in trainable})
 
     run.stage = stages.GRADIENTS
     instances.assign(variables, starting)

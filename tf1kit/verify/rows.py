@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-
 from tf1kit.verify import optimizers, stages
 from tf1kit.verify.compare import compare_values
 
@@ -38,16 +37,17 @@ class RowBuilder:
         for stage in self._value_stages():
             expected = self.reference.values.get(stage)
             actual = world.values.get(stage)
-            if expected is None and stage != stages.INITIAL:
-                continue  # the reference stopped before this stage; its error is reported
-            expected = expected or {}
-            if actual is None:
-                if stage == stages.INITIAL and world.ran:
-                    self.not_compared.append({
-                        "what": f"initial values in {world.name}", "world": world.name,
-                        "why": "verify used the object itself (it cannot be rebuilt) and did "
-                               "not draw them; later stages start from the TF1 values"})
-                continue  # otherwise the world stopped before it; its error is reported
+            if stage == stages.INITIAL and (expected is None or actual is None):
+                undrawn = world if actual is None else self.reference
+                entry = {"what": f"initial values in {undrawn.name}", "world": undrawn.name,
+                         "why": "verify used the object itself (it cannot be rebuilt) and "
+                                "did not draw them; later stages start from the TF1 values"}
+                if (undrawn.ran or undrawn.stage != stages.INITIAL) and (
+                        entry not in self.not_compared):
+                    self.not_compared.append(entry)
+                continue
+            if expected is None or actual is None:
+                continue  # a world stopped before this stage; its error is reported
             for name, world_name in _stage_pairs(stage, pairs, expected, actual).items():
                 self._value_row(world, stage, name, world_name, expected, actual)
             if stage == stages.FORWARD_TRAIN:

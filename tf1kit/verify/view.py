@@ -23,7 +23,8 @@ _STYLE = """<style>
   text-align: right; white-space: nowrap; }
 .tf1kit-verify th { background: #f3f3f3; }
 .tf1kit-verify td:first-child, .tf1kit-verify th:first-child { text-align: left; }
-.tf1kit-verify .tf1kit-name { text-align: left; font-family: var(--jp-code-font-family, monospace); }
+.tf1kit-verify .tf1kit-name { text-align: left;
+  font-family: var(--jp-code-font-family, monospace); }
 .tf1kit-verify .tf1kit-note { text-align: left; white-space: normal; color: #555; }
 .tf1kit-verify .tf1kit-ok { color: #1b7f3b; font-weight: 600; }
 .tf1kit-verify .tf1kit-failed { color: #b00020; font-weight: 600; }
