@@ -388,3 +388,24 @@ def test_names_do_not_depend_on_what_the_process_built_before():
     assert sorted({row["name"] for row in report.rows if row["stage"] == stages.VARIABLES}) == [
         "dense/bias", "dense/kernel", "dense_1/bias", "dense_1/kernel"]
     assert tf.compat.v1.get_variable_scope().name == ""
+
+
+def test_a_built_tf1_module_is_checked_in_place():
+    class TF1Module(tf.Module):
+        @tf1kit.track_tf1_style_variables
+        def __call__(self, x, training=False):
+            return v1.layers.dense(x, 2, name="d")
+
+    module = TF1Module()
+    module(X)
+    before = {v.name: v.numpy().copy() for v in module.trainable_variables}
+    report = tf1kit.verify(module, X, steps=2)
+    assert report.ok, str(report)
+    # The TF1 world ran the module's code in its own graph; the shim worlds
+    # used the module itself, from the TF1 world's values.
+    assert report.worlds["tf1_graph"]["drew_initial_values"]
+    assert [item["what"] for item in report.not_compared] == [
+        "initial values in shim_eager", "initial values in shim_function"]
+    assert {v.name: v.numpy() for v in module.trainable_variables}.keys() == before.keys()
+    for variable in module.trainable_variables:
+        np.testing.assert_array_equal(variable.numpy(), before[variable.name])
