@@ -1,7 +1,7 @@
 """tf1kit: TensorFlow 1.x modeling code on TensorFlow 2 and Keras 3.
 
     import tf1kit
-    tf1kit.install()   # tf.compat.v1.layers and the model-mapping shim resolve again
+    tf1kit.install()   # tf.compat.v1.layers, nn.rnn_cell and the model-mapping shim resolve again
 
 The public API is what this module exports; everything else is internal.
 
@@ -13,7 +13,7 @@ from tf1kit._versions import check_versions as _check_versions
 
 _check_versions()
 
-from tf1kit import layers  # noqa: E402
+from tf1kit import layers, rnn  # noqa: E402
 from tf1kit.checkpoint import load_tf1_checkpoint  # noqa: E402
 from tf1kit.compat import install, uninstall  # noqa: E402
 from tf1kit.decorator import get_or_create_layer, track_tf1_style_variables  # noqa: E402
@@ -36,6 +36,7 @@ __all__ = [
     "layers",
     "load_ipython_extension",
     "load_tf1_checkpoint",
+    "rnn",
     "track_tf1_style_variables",
     "uninstall",
     "verify",
