@@ -47,6 +47,7 @@ def test_tf_keras_legacy_layers_and_tf2_switch():
     """verify/tf1_layers.py: tf-keras keeps TF's TF1 layers, and picks TF1
     initializers when tf.__internal__.tf2.enabled() (through tf.compat.v2) is False."""
     importlib.import_module("tf_keras.api._v1.keras.__internal__.legacy.layers")
+    importlib.import_module("tf_keras.api._v1.keras.__internal__.legacy.rnn_cell")
     for name in ("convolutional", "core", "normalization", "pooling"):
         importlib.import_module(f"tf_keras.src.legacy_tf_layers.{name}")
     from tf1kit.verify.tf1_layers import original_tf1_layers

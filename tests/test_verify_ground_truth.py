@@ -4,8 +4,9 @@ Why its verdict is independent of tf1kit:
 - its variables come from TensorFlow's own graph variable store (the layer's
   undecorated forward pass in a tf.compat.v1.Graph: no tf1kit store, no
   decorator), and it trains with a TF1 optimizer in a Session;
-- `tf.compat.v1.layers` and TF-Slim's layers are TensorFlow's own TF1 layers
-  (tf-keras' legacy_tf_layers, told to behave as under TF 1.x), not tf1kit's;
+- `tf.compat.v1.layers`, `tf.compat.v1.nn.rnn_cell` and TF-Slim's layers are
+  TensorFlow's own TF1 code (kept in tf-keras, told to behave as under TF 1.x),
+  not tf1kit's;
 - it runs as a graph, so behaviour that only eager code has shows up.
 The shared pieces are TensorFlow's initializers and the determinism tool that
 hands out their seeds. tests/README.md lists mutations of tf1kit's own layers
@@ -105,3 +106,25 @@ def test_without_tf_keras_the_tf1_world_says_whose_layers_it_ran(monkeypatch):
     assert report.ok, str(report)
     assert any("tf1kit's own layers in graph mode (tf-keras is not installed)" in note
                for note in report.notes)
+
+
+def test_tf1_world_runs_tensorflows_own_rnn_cells():
+    seen = []
+
+    class Recurrent(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x, training=False):
+            cell = v1.nn.rnn_cell.LSTMCell(4)
+            seen.append((tf.compat.v1.executing_eagerly_outside_functions(),
+                         type(cell).__module__))
+            outputs, _ = v1.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+            return outputs[:, -1]
+
+    sequences = np.random.RandomState(4).normal(size=(3, 5, 2)).astype("float32")
+    report = tf1kit.verify(Recurrent(), sequences, steps=2)
+    assert report.ok, str(report)
+    assert {"rnn/lstm_cell/kernel", "rnn/lstm_cell/bias"} <= {
+        row["name"] for row in report.rows}
+    assert {module for eager, module in seen if not eager} == {
+        "tf_keras.src.layers.rnn.legacy_cells"}
+    assert {module for eager, module in seen if eager} == {"tf1kit.rnn.lstm"}

@@ -1,14 +1,14 @@
 """Which TF1 layers the TF1 world runs: TensorFlow's own, not tf1kit's.
 
-After `tf1kit.install()`, `tf.compat.v1.layers` and TF-Slim's layer modules
-are tf1kit's. A ground truth built from them would compare tf1kit's eager
-path with tf1kit's graph path. When `tf-keras` is installed, the TF1 world
-instead points those names at TF's original TF1 layers (kept in tf-keras as
-`legacy_tf_layers`, the code `tf.compat.v1.layers` ran before Keras 3) while
-it builds its graphs, and puts tf1kit's back afterwards. tf-keras is told it
-runs under TF 1.x behaviour meanwhile, so its defaults are TF1's: under TF2
-behaviour its default initializers draw from Keras 2's own generator instead
-of TF1's initializers. Without tf-keras the
+After `tf1kit.install()`, `tf.compat.v1.layers`, `tf.compat.v1.nn.rnn_cell`
+and TF-Slim's layer modules are tf1kit's. A ground truth built from them
+would compare tf1kit's eager path with tf1kit's graph path. When `tf-keras`
+is installed, the TF1 world instead points those names at TensorFlow's
+original TF1 layers and cells (kept in tf-keras: the code these names ran
+before Keras 3) while it builds its graphs, and puts tf1kit's back
+afterwards. tf-keras is told it runs under TF 1.x behaviour meanwhile, so its
+defaults are TF1's: under TF2 behaviour its default initializers draw from
+Keras 2's own generator instead of TF1's initializers. Without tf-keras the
 TF1 world runs tf1kit's layers in graph mode, and the report says so.
 """
 
@@ -35,6 +35,7 @@ _SLIM_ORIGINALS = {
     "pooling_layers": "tf_keras.src.legacy_tf_layers.pooling",
 }
 _COMPAT_LAYERS = "tf_keras.api._v1.keras.__internal__.legacy.layers"
+_COMPAT_RNN_CELL = "tf_keras.api._v1.keras.__internal__.legacy.rnn_cell"
 
 
 def original_layers_available() -> bool:
@@ -47,8 +48,9 @@ def original_layers_available() -> bool:
 
 def description() -> str:
     if original_layers_available():
-        return ("tf.compat.v1.layers and TF-Slim's layers are TensorFlow's own TF1 layers "
-                "(tf-keras legacy_tf_layers), in a tf.compat.v1.Graph and Session")
+        return ("tf.compat.v1.layers, tf.compat.v1.nn.rnn_cell and TF-Slim's layers are "
+                "TensorFlow's own TF1 code (kept in tf-keras), in a tf.compat.v1.Graph and "
+                "Session")
     return ("tf.compat.v1.layers are tf1kit's own layers in graph mode (tf-keras is not "
             "installed): the TF1 world then checks tf1kit's eager path against its graph "
             "path, not against TensorFlow's layers")
@@ -65,6 +67,7 @@ def original_tf1_layers():
         yield False
         return
     targets = [(tf.compat.v1, "layers", importlib.import_module(_COMPAT_LAYERS)),
+               (tf.compat.v1.nn, "rnn_cell", importlib.import_module(_COMPAT_RNN_CELL)),
                # tf-keras asks this to choose between TF1 and TF2 behaviour: as under
                # TF 1.x, "glorot_uniform" is then tf.compat.v1.glorot_uniform_initializer
                # (drawing through get_seed), not Keras 2's stateless generator.
