@@ -16,6 +16,7 @@ _check_versions()
 from tf1kit import layers, rnn  # noqa: E402
 from tf1kit.checkpoint import load_tf1_checkpoint  # noqa: E402
 from tf1kit.compat import install, uninstall  # noqa: E402
+from tf1kit.convert import to_keras  # noqa: E402
 from tf1kit.decorator import get_or_create_layer, track_tf1_style_variables  # noqa: E402
 from tf1kit.notebook import InspectorCallback, inspect, load_ipython_extension  # noqa: E402
 from tf1kit.testing import DeterministicRandomTestTool  # noqa: E402
@@ -37,6 +38,7 @@ __all__ = [
     "load_ipython_extension",
     "load_tf1_checkpoint",
     "rnn",
+    "to_keras",
     "track_tf1_style_variables",
     "uninstall",
     "verify",

@@ -37,6 +37,10 @@ from tf1kit.layers import experimental, mixed_precision
 from tf1kit.layers.arguments import get_constraint, get_initializer, get_regularizer
 from tf1kit.layers.input_spec import check_input
 
+# tf1kit.to_keras appends a recorder here while it traces a forward pass; each
+# layer call then reports itself (when empty, a call pays one list check).
+call_recorders: list = []
+
 # Keras 2 layer arguments TF1 code passes that change nothing here.
 _HARMLESS_KWARGS = frozenset(
     {"autocast", "input_shape", "batch_input_shape", "batch_size", "dynamic",
@@ -195,6 +199,7 @@ class Layer(tf.Module):
 
     # -- calling -------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
+        finish_recording = call_recorders[-1](self, inputs, kwargs) if call_recorders else None
         scope = kwargs.pop("scope", None)
         if scope is not None and self._keras_style:
             experimental.refuse_scope_argument("scope", scope)
@@ -231,6 +236,8 @@ class Layer(tf.Module):
         if in_graph:
             self._call_inputs = None
             _add_to_collection(tf.compat.v1.GraphKeys.UPDATE_OPS, self.updates)
+        if finish_recording is not None:
+            finish_recording(outputs)
         return outputs
 
     def _call_mixed(self, inputs, args, kwargs):
