@@ -409,3 +409,24 @@ def test_a_built_tf1_module_is_checked_in_place():
     assert {v.name: v.numpy() for v in module.trainable_variables}.keys() == before.keys()
     for variable in module.trainable_variables:
         np.testing.assert_array_equal(variable.numpy(), before[variable.name])
+
+
+def test_eager_collections_are_left_as_they_were():
+    class Collecting(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x, training=False):
+            out = v1.layers.dense(x, 2, name="d")
+            v1.add_to_collection("verify_test_outputs", out)
+            v1.add_to_collection("verify_test_new_key", out)
+            return out
+
+    graph = tf.compat.v1.get_default_graph()
+    v1.add_to_collection("verify_test_outputs", tf.constant(1.0))
+    keys = set(graph.get_all_collection_keys())
+    try:
+        report = tf1kit.verify(Collecting(), X, steps=1)
+        assert report.ok, str(report)
+        assert len(v1.get_collection("verify_test_outputs")) == 1
+        assert set(graph.get_all_collection_keys()) == keys
+    finally:
+        graph.clear_collection("verify_test_outputs")

@@ -28,6 +28,7 @@ def run_eager_world(run, source, arrays, *, loss_fn, make_optimizer, steps, star
     """Fills `run` (a WorldRun); errors end up in `run.error`, never raised."""
     with run.running(), contextlib.ExitStack() as scopes:
         rates = scopes.enter_context(dropout_disabled([]))
+        scopes.enter_context(instances.collections_put_back())
         scopes.enter_context(instances.own_tf1_scope_names())
         fresh = source.can_rebuild
         if fresh:

@@ -119,6 +119,22 @@ def own_tf1_scope_names():
         counts.update(saved)
 
 
+@contextlib.contextmanager
+def collections_put_back():
+    """Eagerly, TF1 collections (TF-Slim's end points, losses, ...) belong to one
+    process-wide graph; what a world adds there is taken out again afterwards."""
+    graph = tf.compat.v1.get_default_graph()
+    saved = {key: list(graph.get_collection_ref(key)) for key in graph.get_all_collection_keys()}
+    try:
+        yield
+    finally:
+        for key in graph.get_all_collection_keys():
+            if key in saved:
+                graph.get_collection_ref(key)[:] = saved[key]
+            else:
+                graph.clear_collection(key)
+
+
 def undecorated_forward(instance):
     """The forward pass without the decorator: plain TF1 code for a TF1 graph.
 
