@@ -75,3 +75,13 @@ def test_deprecation_printing_switch():
     from tensorflow.python.util import deprecation
 
     assert isinstance(deprecation._PRINT_DEPRECATION_WARNINGS, bool)
+
+
+def test_global_seed_getter():
+    """verify/api.py puts TensorFlow's global seed back after the determinism tool set it."""
+    from tensorflow.python.eager import context
+
+    tf.random.set_seed(7)
+    assert context.global_seed() == 7
+    tf.random.set_seed(None)
+    assert context.global_seed() is None

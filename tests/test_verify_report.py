@@ -322,6 +322,7 @@ def test_interrupting_verify_puts_everything_back():
     from tensorflow.python.ops import nn_ops
 
     from keras.src.backend.common import global_state
+    from tensorflow.python.eager import context
 
     class Interrupted(keras.layers.Layer):
         @tf1kit.track_tf1_style_variables
@@ -330,14 +331,19 @@ def test_interrupting_verify_puts_everything_back():
                 raise KeyboardInterrupt  # Ctrl-C while the TF1 graph is built
             return v1.layers.dense(x, 2)
 
+    layer = Interrupted()
     dropout, names = nn_ops._dropout, global_state.get_global_attribute("object_name_uids")
+    tf.random.set_seed(1234)
     with pytest.raises(KeyboardInterrupt):
-        tf1kit.verify(Interrupted(), X)
+        tf1kit.verify(layer, X)
     assert v1.layers is tf1kit.layers
     assert tf.__internal__.tf2.enabled() and tf.compat.v2.__internal__.tf2.enabled()
     assert nn_ops._dropout is dropout
     assert global_state.get_global_attribute("object_name_uids") is names
+    assert context.global_seed() == 1234  # set by the test, before verify
     assert tf1kit.verify(TwoDense(), X, steps=1).ok  # and verify still works
+    assert context.global_seed() == 1234
+    tf.random.set_seed(None)
 
 
 def test_a_tf1_world_failing_later_stays_the_reference_for_what_it_computed():

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import tensorflow as tf
+from tensorflow.python.eager import context
+
 from tf1kit.verify import names, optimizers, stages, world as worlds
 from tf1kit.verify.eager_world import run_eager_world
 from tf1kit.verify.inputs import as_arrays, default_loss
@@ -59,6 +64,12 @@ def verify(layer, inputs, native=None, name_map=None, steps=3, loss=None, optimi
     pair = optimizers.resolve(optimizer)
     layer_source = Source(layer, "layer")
     native_source = Source(native, "native") if native is not None else None
+    with _global_seed_put_back():
+        return _verify(layer_source, native_source, arrays, name_map, steps, loss, pair,
+                       rtol, atol)
+
+
+def _verify(layer_source, native_source, arrays, name_map, steps, loss, pair, rtol, atol):
     loss_fn = loss if loss is not None else default_loss
     common = {"loss_fn": loss_fn, "steps": steps}
 
@@ -116,6 +127,16 @@ def assert_equivalent(layer, inputs, native=None, name_map=None, steps=3, loss=N
     if not report.ok:
         raise AssertionError(f"{report.summary()}\n{report.describe_failures()}")
     return report
+
+
+@contextlib.contextmanager
+def _global_seed_put_back():
+    """The determinism tool sets TensorFlow's global seed; the user's comes back after."""
+    seed = context.global_seed()
+    try:
+        yield
+    finally:
+        tf.random.set_seed(seed)
 
 
 def _check_arguments(steps, loss, rtol, atol, name_map) -> int:
