@@ -47,3 +47,24 @@ def test_call_context_names_the_entry_layer():
     probe = Probe()
     probe(tf.ones([1]), training=True)
     assert seen == {"entry": probe, "training": True}
+
+
+def test_flatten_layers_walks_nested_layers():
+    """tf1kit/notebook/snapshot.py finds the shim layers inside a model this way."""
+    inner = keras.layers.Dense(2, name="inner")
+    outer = keras.Sequential([keras.Input((3,)), keras.Sequential([inner], name="middle")])
+    found = list(outer._flatten_layers(include_self=True, recursive=True))
+    assert found[0] is outer and any(layer is inner for layer in found)
+    assert not any(layer is outer for layer in outer._flatten_layers(include_self=False))
+
+
+def test_ipython_names_cells_through_the_compiler():
+    """tf1kit/notebook/cell_source.py reads the running cell's number this way."""
+    from IPython.core.compilerop import CachingCompiler
+
+    compiler = CachingCompiler()
+    filename = compiler.cache("x = 1\n", 7)
+    if hasattr(compiler, "format_code_name"):  # IPython 8+; IPython 7 puts it in the name
+        assert compiler.format_code_name(filename) == ("Cell", "In[7]")
+    else:
+        assert filename.startswith("<ipython-input-7-")

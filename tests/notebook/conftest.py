@@ -9,14 +9,6 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def extension_name():
-    import tf1kit
-
-    # `%load_ext tf1kit` needs tf1kit.load_ipython_extension (re-exported by the
-    # package); until then the notebook package itself is the extension.
-    return "tf1kit" if hasattr(tf1kit, "load_ipython_extension") else "tf1kit.notebook"
-
-
 @pytest.fixture(scope="session")
 def shell():
     from IPython.testing.globalipapp import start_ipython
@@ -26,7 +18,7 @@ def shell():
         from IPython import get_ipython
 
         ip = get_ipython()
-    ip.run_line_magic("load_ext", extension_name())
+    ip.run_line_magic("load_ext", "tf1kit")
     ip.run_cell("import tensorflow as tf\nimport numpy as np\nimport keras\nimport tf1kit.notebook")
     return ip
 

@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from IPython.core.error import UsageError
 
-from nb_cells import STEPPED
+from nb_cells import DENSE, STEPPED
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,19 @@ def test_commands_option_scripts_the_session_without_a_prompt(shell, stepping, c
 def test_commands_option_with_breakpoint_flag_parses(shell, stepping, capsys):
     result = shell.run_cell("%tf1debug -b -c 'c' stepped(debug_x)")
     assert result.success, result.error_in_exec
+
+
+def test_pdb_stop_refreshes_only_the_inspectors_of_the_debugged_layer(
+        shell, stepping, scripted_stdin):
+    shell.run_cell(DENSE.format(name="Bystander"))
+    shell.run_cell("bystander = Bystander()\nbystander(tf.ones([1, 2]))\n"
+                   "bystander_inspector = tf1kit.notebook.inspect(bystander)")
+    bystander = shell.user_ns["bystander_inspector"]
+    count, header = bystander.refresh_count, bystander.header.value
+    _, stepping_inspector = stepping
+    stepping_count = stepping_inspector.refresh_count
+    scripted_stdin("n", "c")
+    assert shell.run_cell("%tf1debug stepped(debug_x)").success
+    assert stepping_inspector.refresh_count > stepping_count
+    assert bystander.refresh_count == count
+    assert bystander.header.value == header

@@ -1,10 +1,14 @@
 """The inspector's widget state, asserted headless after calls and during fit."""
 
+import gc
+import re
+import weakref
+
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
 
-from nb_cells import NORMALIZED
+from nb_cells import DENSE, NORMALIZED
 
 
 @pytest.fixture(scope="module")
@@ -40,25 +44,29 @@ def test_second_call_shows_change_and_history(shell, normalized):
     assert not row.created_in_last_call
     assert inspector.row("dense/kernel").change == 0
     assert "tf1kit-changed" in inspector.table.value
-    assert "bn" in inspector.batch_norm.value
-    # The plot is drawn when its tab is shown (the browser sets selected_index).
-    assert bytes(inspector.batch_norm_plot.value) == bytes(plots_before)
+    # The batch-norm tab is drawn when it is shown (the browser sets selected_index).
+    assert inspector.batch_norm.value == "" and bytes(inspector.batch_norm_plot.value) == bytes(
+        plots_before)
     inspector.tabs.selected_index = 2
-    assert bytes(inspector.batch_norm_plot.value).startswith(b"\x89PNG")
+    assert 'data-name="bn"' in inspector.batch_norm.value
+    first = bytes(inspector.batch_norm_plot.value)
+    assert first.startswith(b"\x89PNG")
     shell.run_cell("norm_layer(tf.ones([4, 2]) * [[1.0], [3.0], [5.0], [7.0]], training=True)")
     drawn = bytes(inspector.batch_norm_plot.value)
-    assert drawn.startswith(b"\x89PNG") and drawn != bytes(plots_before)
+    assert drawn.startswith(b"\x89PNG") and drawn != first
     inspector.tabs.selected_index = 0
 
 
 def test_regularization_losses_per_source_and_total(shell, normalized):
     layer, inspector = normalized
     expected = 0.01 * float(np.sum(np.square(layer.weights[0].numpy())))
-    [(source, value)] = inspector.snapshot.losses
-    assert source == "norm: dense/kernel"
+    assert inspector.losses.value == ""  # computed only when the tab is shown
+    inspector.tabs.selected_index = 1
+    [(source, value)] = inspector.regularization
+    assert source == "norm: loss 1"
     assert value == pytest.approx(expected, rel=1e-5)
-    assert inspector.snapshot.total_loss == pytest.approx(expected, rel=1e-5)
     assert "total" in inspector.losses.value
+    inspector.tabs.selected_index = 0
 
 
 def test_call_log_records_training_flag_and_shapes(shell, normalized):
@@ -67,7 +75,9 @@ def test_call_log_records_training_flag_and_shapes(shell, normalized):
     last = inspector.snapshot.calls[-1]
     assert last["training"] is None and last["input_shapes"] == [(3, 2)]
     assert inspector.snapshot.calls[-2]["training"] is True
+    inspector.tabs.selected_index = 3
     assert "[3, 2]" in inspector.calls.value
+    inspector.tabs.selected_index = 0
 
 
 def test_inspects_a_model_during_fit_with_callback(shell):
@@ -108,9 +118,11 @@ inputs * total
     assert len(inspector.snapshot.rows) == 1000
     assert inspector.table.value.count("<tr class=") == 50
     assert inspector.page_label.value == "page 1 of 20"
+    assert inspector.snapshot.rows[50].mean is None  # off screen: not measured
     inspector.next_button.click()
     assert 'data-name="scope0/v50"' in inspector.table.value
     assert inspector.page_label.value == "page 2 of 20"
+    assert inspector.snapshot.rows[50].mean is not None  # measured once shown
     inspector.previous_button.click()
     assert inspector.previous_button.disabled
 
@@ -160,8 +172,174 @@ def test_inspecting_a_non_shim_object_is_a_clear_error(shell, expression):
         tf1kit.notebook.inspect(shell.ev(expression))
 
 
-def test_tf1inspect_magic_returns_a_displayable_inspector(shell):
+def test_tf1inspect_magic_returns_a_displayable_inspector(shell, normalized):
     result = shell.run_cell("%tf1inspect norm_layer")
     assert result.success, result.error_in_exec
     bundle = result.result._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+# -- defects of issue 12, items 4 and 5 ----------------------------------------
+
+def test_tf1inspect_options_after_the_expression(shell, normalized):
+    result = shell.run_cell("%tf1inspect norm_layer --page-size 1")
+    assert result.success, result.error_in_exec
+    assert result.result.page_size == 1
+    assert result.result.page_label.value == "page 1 of 3"
+
+
+def test_failed_redefinition_leaves_the_inspector_showing_the_kept_variables(shell):
+    shell.run_cell(DENSE.format(name="Rolled"))
+    # Refreshing after every call, so the trial call of the edit is shown at once
+    # and only the rollback itself can bring the view back.
+    shell.run_cell("rolled = Rolled()\nrolled(tf.ones([1, 4]))\n"
+                   "rolled_inspector = tf1kit.notebook.inspect(rolled)\n"
+                   "rolled_inspector.after_call = lambda: rolled_inspector.refresh('after call')")
+    failing = DENSE.format(name="Rolled").replace(
+        "tf.matmul(inputs, w) + b",
+        "extra = tf.compat.v1.get_variable('extra', shape=[2])\nundefined_name")
+    result = shell.run_cell(failing)
+    assert isinstance(result.error_in_exec, NameError)
+    inspector = shell.user_ns["rolled_inspector"]
+    assert inspector.variable_names() == ["dense/kernel", "dense/bias"]
+    assert "extra" not in inspector.table.value
+
+
+def test_regularization_pane_shows_the_layers_own_losses(shell):
+    result = shell.run_cell('''
+class Regularized(keras.layers.Layer):
+    @tf1kit.track_tf1_style_variables
+    def call(self, x):
+        ones = tf.compat.v1.ones_initializer()
+        w = tf.compat.v1.get_variable("w", shape=[2], initializer=ones,
+                                      regularizer=lambda v: tf.reduce_sum(v))
+        m = tf.compat.v1.get_variable("m", shape=[2], initializer=ones, trainable=False,
+                                      regularizer=lambda v: tf.reduce_sum(v))
+        y = tf.compat.v1.layers.dense(x, 1, kernel_initializer=ones,
+                                      activity_regularizer=lambda t: 0.5 * tf.reduce_sum(t))
+        return y * w[0] + m[0]
+
+regularized = Regularized()
+regularized(tf.ones([1, 2]))
+regularized_inspector = tf1kit.notebook.inspect(regularized)
+''')
+    assert result.success, result.error_in_exec
+    layer, inspector = shell.user_ns["regularized"], shell.user_ns["regularized_inspector"]
+    expected = [float(loss) for loss in layer.losses]
+    # The trainable w (sum of ones = 2) and the activity loss (0.5 * 2 = 1); Keras 3
+    # regularizes trainable weights only, so the non-trainable m adds nothing.
+    assert sorted(expected) == [1.0, 2.0]
+    inspector.tabs.selected_index = 1
+    shown = [float(v) for v in re.findall(r"<td>([-\d.e+]+)</td></tr>", inspector.losses.value)]
+    assert shown == expected
+    assert "total 3" in inspector.losses.value
+    inspector.tabs.selected_index = 0
+
+
+def test_last_call_column_says_what_the_last_call_did(shell, normalized):
+    _, inspector = normalized
+    shell.run_cell("norm_layer(tf.ones([4, 2]))")
+    statuses = re.findall(r"<td>([^<>]*)</td></tr>", inspector.table.value)
+    assert len(statuses) == 3 and all(statuses), statuses
+    assert statuses == ["used"] * 3
+
+
+def test_close_releases_the_inspected_layer(shell):
+    shell.run_cell(DENSE.format(name="Closable"))
+    shell.run_cell("closable = Closable()\nclosable(tf.ones([1, 2]))\n"
+                   "closing = tf1kit.notebook.inspect(closable)")
+    layer_ref = weakref.ref(shell.user_ns["closable"])
+    inspector = shell.user_ns["closing"]
+    inspector.close()
+    shell.run_cell("del closable")
+    gc.collect()
+    assert layer_ref() is None, gc.get_referrers(layer_ref())
+    assert inspector.widget is not None  # the closed inspector itself can still be held
+
+
+def test_batch_norm_plot_has_integer_ticks_and_a_legend_off_the_lines():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from tf1kit.notebook.plots import batch_norm_figure
+
+    history = [(1, 0.0, 1.0), (2, 0.5, 0.9), (3, 0.75, 0.8)]
+    figure = batch_norm_figure("bn", np.array([0.1, 0.9, 0.4]), np.array([1.0, 0.7, 0.8]),
+                               history)
+    FigureCanvasAgg(figure).draw()
+    renderer = figure.canvas.get_renderer()
+    history_axes = figure.axes[-1]
+    low, high = history_axes.get_xlim()
+    ticks = [t for t in history_axes.get_xticks() if low <= t <= high]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+    legends = [a.get_legend() for a in figure.axes if a.get_legend()] + list(figure.legends)
+    assert legends
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for axes in figure.axes:
+            assert not box.overlaps(axes.get_window_extent(renderer)), axes.get_title()
+
+
+def test_display_carries_a_static_view_for_viewers_without_a_kernel(shell, normalized):
+    _, inspector = normalized
+    bundle = inspector._repr_mimebundle_()
+    view = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == inspector.widget.model_id and view["version_major"] == 2
+    assert bundle["text/plain"] == "tf1kit inspector: norm (3 variables)"
+    static = bundle["text/html"]
+    names = re.findall(r'data-name="([^"]+)"', static)
+    assert names == ["dense/kernel", "bn/moving_mean", "bn/moving_variance"]
+    assert "run the notebook for the live inspector" in static
+    inspector.tabs.selected_index = 2
+    static = inspector._repr_mimebundle_()["text/html"]
+    assert 'data-name="bn"' in static and "data:image/png;base64," in static
+    inspector.tabs.selected_index = 0
+
+
+def test_batch_norm_tab_is_paginated_with_a_per_channel_view(shell):
+    shell.run_cell('''%%tf1layer ManyNorms
+h = inputs
+for i in range(25):
+    h = tf.compat.v1.layers.batch_normalization(h, training=training, name=f"bn{i}")
+h
+''')
+    result = shell.run_cell("norms = ManyNorms()\n"
+                            "norms(tf.constant([[1.0, 2.0, 3.0], [3.0, 6.0, 9.0]]), training=True)\n"
+                            "norms_view = tf1kit.notebook.inspect(norms)\n"
+                            "norms_view.tabs.selected_index = 2")
+    assert result.success, result.error_in_exec
+    inspector = shell.user_ns["norms_view"]
+    shown = re.findall(r'data-name="([^"]+)"', inspector.batch_norm.value)
+    assert shown == [f"bn{i}" for i in range(10)]
+    assert inspector.view.batch_norm_pager.label.value == "page 1 of 3"
+    inspector.view.batch_norm_pager.next_button.click()
+    shown = re.findall(r'data-name="([^"]+)"', inspector.batch_norm.value)
+    assert shown == [f"bn{i}" for i in range(10, 20)]
+    # The selected layer's moving statistics, channel by channel: one training call
+    # from zeros/ones with momentum 0.99 mixes in 0.01 of the batch's statistics
+    # (2-D input: TF1's non-fused path, biased variance).
+    inspector.batch_norm_select.value = "bn0"
+    name, mean, variance = inspector._channels
+    batch = np.array([[1.0, 2.0, 3.0], [3.0, 6.0, 9.0]])
+    np.testing.assert_allclose(mean, 0.01 * batch.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(variance, 0.99 + 0.01 * batch.var(0), rtol=1e-5)
+    assert name == "bn0" and bytes(inspector.batch_norm_plot.value).startswith(b"\x89PNG")
+    inspector.tabs.selected_index = 0
+
+
+def test_refreshes_are_throttled_during_a_cell_and_current_after_it(shell):
+    shell.run_cell(DENSE.format(name="Busy"))
+    shell.run_cell("busy = Busy()\nbusy(tf.ones([1, 2]))\nbusy_view = tf1kit.notebook.inspect(busy)")
+    inspector = shell.user_ns["busy_view"]
+    before = inspector.refresh_count
+    result = shell.run_cell(
+        "for step in range(60):\n"
+        "    busy(tf.ones([1, 2]))\n"
+        "    busy.weights[1].assign(tf.fill([3], float(step)))")
+    assert result.success, result.error_in_exec
+    # 60 calls: at most a few refreshes during the cell (0.25 s apart at least)...
+    refreshes = inspector.refresh_count - before
+    assert 1 <= refreshes <= 8, refreshes
+    # ...and the one owed at its end shows the state after the last call.
+    assert "after call" in inspector.header.value
+    assert inspector.row("dense/bias").mean == pytest.approx(59.0)
+    assert inspector.snapshot.calls[-1]["index"] == 61

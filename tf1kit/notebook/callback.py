@@ -45,7 +45,8 @@ class InspectorCallback(keras.callbacks.Callback):
         if not force and now < self._next_refresh:
             return
         for inspector in self._inspectors():
-            inspector.refresh(reason)
+            hooks.guarded(inspector, inspector.refresh, reason)
+        self._steps_since_refresh = False
         cost = time.perf_counter() - now
         self._last_cost = cost
         self.refresh_count += 1
@@ -59,6 +60,7 @@ class InspectorCallback(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if batch:  # step 0 has no new values yet
             self._refresh(f"fit: epoch {self._epoch + 1}, step {batch}")
+        self._steps_since_refresh = True  # this step runs after any refresh above
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -67,7 +69,12 @@ class InspectorCallback(keras.callbacks.Callback):
         self._refresh(f"fit: end of epoch {epoch + 1}")
 
     def on_train_end(self, logs=None):
-        self._refresh("fit: finished", force=True)
+        if self._steps_since_refresh:
+            self._refresh("fit: finished", force=True)
+        else:  # the epoch's end was just shown: a second read would show no change
+            for inspector in self._inspectors():
+                hooks.guarded(inspector, inspector.relabel, "fit: finished")
 
     _epoch = 0
     _last_cost = 0.0
+    _steps_since_refresh = False

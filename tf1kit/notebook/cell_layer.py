@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from tf1kit.decorator import drop_variable, find_store, track_tf1_style_variables
 from tf1kit.notebook import hooks
+from tf1kit.notebook.tracebacks import without_tf1kit_frames
 
 
 @dataclasses.dataclass
@@ -60,9 +61,6 @@ class _CellOwner:
             setattr(self, name, value)
         type(self)._tf1kit_instances.add(self)
 
-    def _run_cell(self, inputs, training):
-        return hooks.run_reported(self, self._run_definition, inputs, {"training": training})
-
     def _run_definition(self, *inputs, training=None):
         definition = type(self)._tf1kit_definition
         if len(inputs) != len(definition.input_names):
@@ -73,11 +71,18 @@ class _CellOwner:
         cell_args = {name: getattr(self, name, default)
                      for name, default in definition.arg_defaults.items()}
         store = find_store(self)
-        getter = _replace_reshaped_variables(self, store)
-        with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),
-                                         custom_getter=getter):
+        # After an edit (new cell code or constructor arguments) a variable may
+        # change shape; otherwise a shape clash is TF1's error, as it always was.
+        edit = (definition.version, definition.forward, cell_args)
+        if _same_edit(self.__dict__.get("_tf1kit_last_edit"), edit):
             outputs = definition.forward(self, *inputs, training=training, **cell_args)
-        if not store.variables_by_name and not self.__dict__.get("_tf1kit_warned_empty"):
+        else:
+            with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),
+                                             custom_getter=_replace_reshaped_variables(
+                                                 self, store)):
+                outputs = definition.forward(self, *inputs, training=training, **cell_args)
+            object.__setattr__(self, "_tf1kit_last_edit", edit)
+        if not self.__dict__.get("_tf1kit_warned_empty") and not store.variables_by_name:
             object.__setattr__(self, "_tf1kit_warned_empty", True)
             warnings.warn(
                 f"%%tf1layer {definition.name}: the cell created no variables "
@@ -99,6 +104,8 @@ class _CellOwner:
         names = self.unused_variable_names()
         for name in names:
             drop_variable(self, name)
+        if names:
+            hooks.variables_changed(self, "unused variables dropped")
         return names
 
 
@@ -108,9 +115,17 @@ class CellLayer(_CellOwner, keras.layers.Layer):
         super().__init__(**kwargs)
         self._set_cell_args(values)
 
+    def call(self, *inputs, training=None):
+        try:
+            return self._tracked_call(*inputs, training=training)
+        except Exception as error:
+            # Raised here, the traceback reads: the caller, this line, the cell's line.
+            raise without_tf1kit_frames(error)
+
+    # Decorated in each class (not the mixin) so the decorator adapts that class.
     @track_tf1_style_variables
-    def call(self, inputs, *more_inputs, training=None):
-        return self._run_cell((inputs, *more_inputs), training)
+    def _tracked_call(self, *inputs, training=None):
+        return hooks.run_reported(self, self._run_definition, inputs, {"training": training})
 
     def get_config(self):
         config = super().get_config()
@@ -128,9 +143,17 @@ class CellModule(_CellOwner, tf.Module):
         super().__init__(name=name)
         self._set_cell_args(values)
 
+    def __call__(self, *inputs, training=None):
+        try:
+            return self._tracked_call(*inputs, training=training)
+        except Exception as error:
+            # Raised here, the traceback reads: the caller, this line, the cell's line.
+            raise without_tf1kit_frames(error)
+
+    # Decorated in each class (not the mixin) so the decorator adapts that class.
     @track_tf1_style_variables
-    def __call__(self, inputs, *more_inputs, training=None):
-        return self._run_cell((inputs, *more_inputs), training)
+    def _tracked_call(self, *inputs, training=None):
+        return hooks.run_reported(self, self._run_definition, inputs, {"training": training})
 
 
 def make_cell_class(definition: CellDefinition, user_module: str = "__main__") -> type:
@@ -149,16 +172,42 @@ def _replace_reshaped_variables(owner, store):
 
     Same name and shape: the stored variable (and its value) is reused.
     Same name, new shape: the old one is dropped and a fresh one created.
+    The store is only looked at when TF1's shape check fails, so a call with
+    N variables stays O(N).
     """
     def getter(getter, name, *args, **kwargs):
-        shape = kwargs.get("shape")
-        existing = store.variables_by_name.get(name)
-        if existing is not None and shape is not None and not tf.TensorShape(
-                shape).is_compatible_with(existing.shape):
-            drop_variable(owner, name)
+        try:
+            return getter(name, *args, **kwargs)
+        except ValueError:
+            shape = kwargs.get("shape")
+            existing = store.variables_by_name.get(name)
+            if existing is None or shape is None or tf.TensorShape(shape).is_compatible_with(
+                    existing.shape):
+                raise
+        drop_variable(owner, name)
         return getter(name, *args, **kwargs)
 
     return getter
+
+
+def _same_edit(before, now) -> bool:
+    """Same definition and the same constructor argument values (by identity or ==)."""
+    if before is None or before[0] != now[0] or before[1] is not now[1]:
+        return False
+    old_args, new_args = before[2], now[2]
+    if old_args.keys() != new_args.keys():
+        return False
+    for name, value in new_args.items():
+        old = old_args[name]
+        if old is value:
+            continue
+        try:
+            if not isinstance(value, (bool, int, float, str, tuple, type(None))) or bool(
+                    old != value):
+                return False
+        except Exception:  # noqa: BLE001 - values that cannot be compared count as changed
+            return False
+    return True
 
 
 def _spec_of(value):

@@ -11,14 +11,49 @@ from __future__ import annotations
 import ast
 import linecache
 import os
+import re
+import sys
 import time
+
+
+def running_cell_number(shell) -> int:
+    """The execution count of the cell running now (the one that called the magic).
+
+    IPython 9 moves `execution_count` on before the cell runs, IPython 7 after,
+    so the number is read from the calling cell's own code name instead.
+    """
+    compiler = getattr(shell, "compile", None)
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        label = None
+        if hasattr(compiler, "format_code_name"):  # IPython 8+: ("Cell", "In[12]")
+            label = compiler.format_code_name(filename)
+        match = re.search(r"In\[(\d+)\]", label[1]) if label else re.match(
+            r"<ipython-input-(\d+)-", filename)  # IPython 7
+        if match:
+            return int(match.group(1))
+        frame = frame.f_back
+    return getattr(shell, "execution_count", 0) or 0
+
+
+def transform_cell(shell, cell: str) -> str:
+    """IPython syntax (`%time`, `!ls`) to Python, keeping every line where it was."""
+    transform = getattr(shell, "transform_cell", None)
+    if transform is None:
+        return cell
+    lines = cell.splitlines(True)
+    blank = 0  # IPython drops leading blank lines; put them back so line numbers hold
+    while blank < len(lines) and not lines[blank].strip():
+        blank += 1
+    return "\n" * blank + transform("".join(lines[blank:]))
 
 
 def cache_cell_source(shell, source: str) -> str:
     """Registers `source` with IPython's compiler cache; returns its file name."""
     compiler = getattr(shell, "compile", None)
     if compiler is not None and hasattr(compiler, "cache"):
-        number = getattr(shell, "execution_count", 0) or 0
+        number = running_cell_number(shell)
         try:
             filename = compiler.cache(source, number)  # IPython 7.34, 8 and 9
         except TypeError:

@@ -44,6 +44,7 @@ class InspectingPdb(Pdb):
         self.waiting_for_forward = stop_at_first_line
         self.armed = False
         self.stops = 0
+        self.debugged_owners = []  # the decorated owners this run has called
 
     def stop_here(self, frame):
         if not is_user_code(frame.f_code.co_filename):
@@ -66,8 +67,9 @@ class InspectingPdb(Pdb):
     def interaction(self, frame, traceback):
         self.stops += 1
         where = f"pdb stop {self.stops}: line {frame.f_lineno}" if frame else "pdb stop"
-        for inspector in hooks.live_inspectors():
-            inspector.refresh(where)
+        # Only the views of what is being debugged; others keep their state and label.
+        for inspector in hooks.inspectors_of(self.debugged_owners):
+            hooks.guarded(inspector, inspector.refresh, where)
         return super().interaction(frame, traceback)
 
 
@@ -107,6 +109,8 @@ def _arm_on_decorated_call(debugger):
     """Arms the debugger as each decorated call starts (a core call observer)."""
     def arm(owner, args, kwargs):
         debugger.armed = True
+        if not any(owner is seen for seen in debugger.debugged_owners):
+            debugger.debugged_owners.append(owner)
 
     add_call_observer(arm)
     try:

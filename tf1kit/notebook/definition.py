@@ -8,17 +8,29 @@ the trial created are forgotten, so existing instances keep working.
 
 from __future__ import annotations
 
+import sys
+import weakref
 
-from tf1kit.decorator import drop_variable, find_store, restore_variable
-from tf1kit.notebook.cell_args import parse_constructor_args, parse_input_names
-from tf1kit.notebook.cell_layer import (
-    CellDefinition, make_cell_class, sample_inputs)
-from tf1kit.notebook.cell_source import build_forward, cache_cell_source, parse_cell
 from IPython.core.error import UsageError
 
+from tf1kit.decorator import drop_variable, find_store, restore_variable
+from tf1kit.notebook import hooks
+from tf1kit.notebook.cell_args import parse_constructor_args, parse_input_names
+from tf1kit.notebook.cell_layer import CellDefinition, make_cell_class, sample_inputs
+from tf1kit.notebook.cell_source import (
+    build_forward, cache_cell_source, parse_cell, transform_cell)
 
-def define_cell_class(shell, definitions, name, line, cell, *, kind, inputs_text,
-                      args_text, drop_unused=False):
+# NAME -> class, per shell. Kept here rather than on the magics object so that
+# `%reload_ext tf1kit` (a new magics object) still redefines the same classes.
+_classes_by_shell: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def defined_classes(shell) -> dict:
+    return _classes_by_shell.setdefault(shell, {})
+
+
+def define_cell_class(shell, name, line, cell, *, kind, inputs_text, args_text,
+                      drop_unused=False):
     input_names = parse_input_names(inputs_text)
     arg_defaults = parse_constructor_args(args_text, shell.user_ns)
     clash = set(input_names) & set(arg_defaults)
@@ -29,7 +41,7 @@ def define_cell_class(shell, definitions, name, line, cell, *, kind, inputs_text
     source = f"# %%tf1layer {line}\n{cell}\n"
     filename = cache_cell_source(shell, source)
     try:
-        body = parse_cell(cell, filename, first_line=2)
+        body = parse_cell(transform_cell(shell, cell), filename, first_line=2)
     except SyntaxError as error:
         # Nothing changed; show only the cell line, not the magic's frames.
         raise error.with_traceback(None) from None
@@ -37,11 +49,18 @@ def define_cell_class(shell, definitions, name, line, cell, *, kind, inputs_text
                             list(arg_defaults), shell.user_ns)
     definition = CellDefinition(name, kind, source, filename, forward, input_names,
                                 arg_defaults)
+    definitions = defined_classes(shell)
     cls = definitions.get(name)
+    if cls is None:
+        # A class from before `%reload_ext tf1kit` is still the one the notebook uses.
+        candidate = shell.user_ns.get(name)
+        if isinstance(candidate, type) and hasattr(candidate, "_tf1kit_definition"):
+            cls = candidate
     if cls is None or cls._tf1kit_definition.kind != kind:
         cls = make_cell_class(definition, shell.user_ns.get("__name__", "__main__"))
         definitions[name] = cls
         return cls
+    definitions[name] = cls
     redefine(cls, definition, drop_unused=drop_unused)
     return cls
 
@@ -60,10 +79,11 @@ def redefine(cls, definition, *, drop_unused=False, report=print):
         cls._tf1kit_definition = previous
         for trial in trials:
             trial.undo()
-        if hasattr(error, "add_note"):
-            error.add_note(
-                f"tf1kit: the edited {definition.name} failed on an existing instance; "
-                "the previous definition is still in place.")
+        # Printed now, so the notebook shows it above the traceback.
+        failed = getattr(error, "_tf1kit_failed_instance", None)
+        where = f" instance {failed!r}" if failed else " an existing instance"
+        print(f"tf1kit: the edited {definition.name} failed on{where}; rolled back, "
+              "the previous definition is still in place.", file=sys.stderr, flush=True)
         raise
     for trial in trials:
         if drop_unused:
@@ -97,6 +117,7 @@ class _Trial:
         for name, variable in self.before.items():
             if name not in store.variables_by_name:
                 restore_variable(self.instance, variable)
+        hooks.variables_changed(self.instance, "edit rolled back")
 
     def summary(self) -> str:
         label = getattr(self.instance, "name", type(self.instance).__name__)
@@ -118,9 +139,13 @@ def _try_instance(instance):
     trial = _Trial(instance, store.variables_by_name)
     try:
         instance(*inputs, training=False)
-    except BaseException:
+    except BaseException as error:
         trial.finish()
         trial.undo()
+        try:
+            error._tf1kit_failed_instance = getattr(instance, "name", type(instance).__name__)
+        except AttributeError:
+            pass  # some exception types take no attributes
         raise
     trial.finish()
     return trial

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import keyword
 import re
 import sys
 
@@ -15,13 +16,9 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 class TF1Magics(Magics):
     """Magics for running and debugging TF1-style forward passes in a notebook."""
 
-    def __init__(self, shell):
-        super().__init__(shell)
-        self._definitions = {}  # NAME -> class defined by %%tf1layer
-
     @cell_magic
     @magic_arguments()
-    @argument("name", nargs="?", help="Name of the class to define in the notebook.")
+    @argument("name", metavar="NAME", help="Name of the class to define in the notebook.")
     @argument("--module", action="store_true",
               help="Define a tf.Module instead of a Keras 3 layer.")
     @argument("--inputs", default="inputs",
@@ -41,20 +38,21 @@ class TF1Magics(Magics):
         cell updates existing instances.
         """
         from tf1kit.notebook.definition import define_cell_class
+        from tf1kit.notebook.tracebacks import without_tf1kit_frames
 
         args = self._parse(self.tf1layer, line)
-        if not args.name:
-            raise UsageError(f"%%tf1layer needs a NAME.\n{_usage(self.tf1layer)}")
         try:
-            if not args.name.isidentifier():
+            if not args.name.isidentifier() or keyword.iskeyword(args.name):
                 raise UsageError(f"%%tf1layer: {args.name!r} is not a valid Python name.")
             cls = define_cell_class(
-                self.shell, self._definitions, args.name, line, cell,
+                self.shell, args.name, line, cell,
                 kind="module" if args.module else "layer",
                 inputs_text=args.inputs, args_text=args.args,
                 drop_unused=args.drop_unused)
         except UsageError as error:
             raise UsageError(f"{error}\n{_usage(self.tf1layer)}") from None
+        except Exception as error:
+            raise without_tf1kit_frames(error)  # the failing cell line, not our frames
         self.shell.user_ns[args.name] = cls
 
     @line_magic
@@ -95,8 +93,8 @@ class TF1Magics(Magics):
         from tf1kit.notebook.inspector import Inspector
 
         args = self._parse(self.tf1inspect, line)
-        # The expression may contain spaces: take it from the raw line.
-        expression = re.sub(r"^\s*--page-size(=|\s+)\S+", "", line).strip()
+        # The expression may contain spaces: it is the raw line without the options.
+        expression = _TF1INSPECT_OPTIONS.sub(" ", line).strip()
         if not expression:
             raise UsageError(f"%tf1inspect needs an object.\n{_usage(self.tf1inspect)}")
         try:
@@ -183,6 +181,8 @@ class TF1Magics(Magics):
         try:
             return parse_argstring(magic, line)
         except UsageError as error:
+            if "required: NAME" in str(error):
+                raise UsageError(f"%%{magic.__name__} needs a NAME.\n{_usage(magic)}") from None
             raise UsageError(f"{error}\n{_usage(magic)}") from None
 
 
@@ -191,6 +191,10 @@ class TF1Magics(Magics):
 _TF1DEBUG_OPTIONS = re.compile(
     r"^\s*(?:(?:-b|--at-breakpoint)(?:\s+|$)"
     r"|(?:-c|--commands)(?:=|\s+)(?:\"[^\"]*\"|'[^']*'|\S+)\s*)*")
+
+
+# Before or after the expression: `%tf1inspect --page-size 10 m`, `%tf1inspect m --page-size 10`.
+_TF1INSPECT_OPTIONS = re.compile(r"(?:^|\s)--page-size(?:=|\s+)\S+(?=\s|$)")
 
 
 def _strip_options(line: str, options: re.Pattern) -> str:

@@ -1,12 +1,16 @@
-"""What an inspector shows, read from the shim stores as plain Python data.
+"""What an inspector lists, read from the shim stores without reading any value.
 
-Reading happens on the kernel's main thread only (from a call hook, a pdb
-stop, a Keras callback or a button click, which ipykernel also runs there).
+A snapshot names every TF1-style variable with its shape, dtype and what the
+last call did with it. Values are measured separately, for the rows on screen
+only (see `statistics.py`). Reading happens on the kernel's main thread only
+(from a call hook, a pdb stop, a Keras callback or a button click, which
+ipykernel also runs there).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -23,33 +27,55 @@ class VariableRow:
     shape: tuple
     dtype: str
     trainable: bool
-    mean: float
-    std: float
-    norm: float
-    change: float | None  # L2 norm of the difference since the previous refresh
-    created_in_last_call: bool
-    unused: bool
+    last_call: str  # "created", "used" or "not used" in the owner's last call
+    key: tuple = dataclasses.field(repr=False)  # (id(owner), name)
+    variable: object = dataclasses.field(repr=False, compare=False)
+    # Measured for the rows on screen; None elsewhere.
+    mean: float | None = None
+    std: float | None = None
+    norm: float | None = None
+    change: float | None = None  # L2 norm of the difference since the page was last measured
+
+    @property
+    def created_in_last_call(self) -> bool:
+        return self.last_call == "created"
+
+    @property
+    def unused(self) -> bool:
+        return self.last_call == "not used"
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclasses.dataclass
+class BatchNormLayer:
+    """The moving statistics of one batch-normalization layer (a TF1 name prefix)."""
+
+    name: str
+    moving_mean: object = None
+    moving_variance: object = None
+
+    @property
+    def channels(self) -> int:
+        variable = self.moving_mean if self.moving_mean is not None else self.moving_variance
+        return math.prod(tuple(variable.shape)) if variable is not None else 0
 
 
 @dataclasses.dataclass
 class Snapshot:
     rows: list
-    losses: list  # (source, value)
-    batch_norm: dict  # layer prefix -> {"moving_mean": array, "moving_variance": array}
     calls: list  # call-log entries, newest last
-
-    @property
-    def total_loss(self) -> float:
-        return float(sum(value for _, value in self.losses))
+    batch_norm: list  # BatchNormLayer, in creation order
 
     @property
     def parameter_count(self) -> int:
-        return int(sum(np.prod(row.shape, dtype=np.int64) for row in self.rows))
+        return sum(row.size for row in self.rows)
 
 
-def take_snapshot(owners, previous_values: dict) -> tuple[Snapshot, dict]:
-    """Reads every variable once; returns the snapshot and the values to diff next time."""
-    rows, losses, batch_norm, values = [], [], {}, {}
+def take_snapshot(owners) -> Snapshot:
+    rows, batch_norm, by_name = [], [], {}
     for owner in owners:
         store = find_store(owner)
         if store is None:
@@ -58,48 +84,76 @@ def take_snapshot(owners, previous_values: dict) -> tuple[Snapshot, dict]:
         created = set(store.created_in_call)
         used = set(store.used_in_call)
         for name, variable in store.variables_by_name.items():
-            value = np.asarray(variable.numpy())
-            key = (id(owner), name)
-            values[key] = value
-            rows.append(_row(name, label, variable, value, previous_values.get(key),
-                             name in created, name not in used))
-            _collect_batch_norm(batch_norm, name, value)
-        losses.extend(_losses_of(store, label))
+            status = "created" if name in created else "used" if name in used else "not used"
+            rows.append(VariableRow(
+                name, label, tuple(variable.shape), _dtype_name(variable),
+                bool(variable.trainable), status, (id(owner), name), variable))
+            _collect_batch_norm(batch_norm, by_name, name, label, variable, len(owners) > 1)
     calls = sorted((entry for owner in owners for entry in hooks.call_log(owner)),
                    key=lambda entry: entry.get("time", 0))
-    return Snapshot(rows, losses, batch_norm, calls), values
+    return Snapshot(rows, calls, batch_norm)
 
 
-def _row(name, owner, variable, value, previous, created, unused) -> VariableRow:
-    as_float = value.astype(np.float64, copy=False) if value.dtype.kind in "fiub" else None
-    if as_float is not None and as_float.size:
-        mean, std, norm = float(as_float.mean()), float(as_float.std()), float(
-            np.linalg.norm(as_float.ravel()))
-    else:
-        mean = std = norm = float("nan")
-    change = None
-    if previous is not None and previous.shape == value.shape and as_float is not None:
-        change = float(np.linalg.norm((as_float - previous).ravel()))
-    return VariableRow(name, owner, tuple(value.shape), str(value.dtype),
-                       bool(variable.trainable), mean, std, norm, change, created, unused)
-
-
-def _collect_batch_norm(batch_norm, name, value):
+def _collect_batch_norm(layers, by_name, name, label, variable, several_owners):
     for suffix in BATCH_NORM_SUFFIXES:
         if name.endswith(suffix):
-            layer = name[: -len(suffix)]
-            batch_norm.setdefault(layer, {})[suffix[1:]] = value
+            prefix = name[: -len(suffix)]
+            shown = f"{label}: {prefix}" if several_owners else prefix
+            layer = by_name.get(shown)
+            if layer is None:
+                layer = by_name[shown] = BatchNormLayer(shown)
+                layers.append(layer)
+            setattr(layer, suffix[1:], variable)
 
 
-def _losses_of(store, label) -> list:
-    losses = []
-    for name, variable in store.variables_by_name.items():
-        if getattr(variable, "regularizer", None) is not None:
-            losses.append((f"{label}: {name}", float(variable.regularizer(variable))))
-    for key, layer in store.nested_layers.items():
-        for loss in getattr(layer, "losses", []):
-            losses.append((f"{label}: {key}", float(loss)))
-    return losses
+def regularization_losses(target, owners) -> list:
+    """(source, value) for each loss the model itself would add to training.
+
+    The losses are the owners' own (`layer.losses`, or a module's
+    `regularization_losses`), never recomputed here: Keras 3 leaves out
+    non-trainable variables and adds activity losses, and the view must agree.
+    """
+    if _has_losses(target):
+        sources = [target]
+    else:  # a container that is neither: its outermost shim owners
+        sources = [owner for owner in owners if not any(
+            other is not owner and any(inner is owner for inner in _inner(other))
+            for other in owners)]
+    rows = []
+    for source in sources:
+        label = _label(source)
+        for index, loss in enumerate(_losses(source), start=1):
+            # A per-element regularizer gives a tensor; training adds up its elements.
+            rows.append((f"{label}: loss {index}", float(np.sum(loss))))
+    return rows
+
+
+def _has_losses(obj) -> bool:
+    import keras
+
+    return isinstance(obj, keras.layers.Layer) or hasattr(type(obj), "regularization_losses")
+
+
+def _losses(obj) -> list:
+    import keras
+
+    if isinstance(obj, keras.layers.Layer):
+        return list(obj.losses)
+    return list(getattr(obj, "regularization_losses", None) or [])
+
+
+def _inner(owner) -> list:
+    import keras
+    import tensorflow as tf
+
+    if isinstance(owner, keras.layers.Layer):
+        return list(owner._flatten_layers(include_self=False, recursive=True))
+    return list(owner.submodules) if isinstance(owner, tf.Module) else []
+
+
+def _dtype_name(variable) -> str:
+    dtype = variable.dtype
+    return getattr(dtype, "name", None) or str(dtype)
 
 
 def _label(owner) -> str:
@@ -114,7 +168,7 @@ def shim_owners(obj) -> list:
     if isinstance(obj, keras.layers.Layer):
         candidates = list(obj._flatten_layers(include_self=True, recursive=True))
     elif isinstance(obj, tf.Module):
-        candidates = [obj, *obj._flatten(predicate=lambda m: isinstance(m, tf.Module))]
+        candidates = [obj, *obj.submodules]
     else:
         candidates = [obj]
     owners = []
