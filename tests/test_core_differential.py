@@ -256,7 +256,7 @@ result["he_is_tf1_he_normal"] = bool(np.allclose(
 """)
 
 
-REUSE_TRUE_EAGER = tf1_case("reuse_true_missing_eager", """
+REUSE_TRUE_EAGER = case("reuse_true_missing_eager", HELPERS + """
 class L(tf.keras.layers.Layer):
     @v1.keras.utils.track_tf1_style_variables
     def call(self, x):
@@ -266,7 +266,7 @@ class L(tf.keras.layers.Layer):
 layer = L()
 result["out"] = layer(tf.ones([2]))
 result["names"] = [tf1_name(v) for v in layer.weights]
-""")
+""", expect_error=True)
 
 
 REUSE_TRUE_FUNCTION = tf1_case("reuse_true_missing_function", """
@@ -366,7 +366,7 @@ result["values"] = {tf1_name(v): v.numpy() for v in layer.weights}
 
 
 ALL_CASES = [LIVE_LOSSES, GET_VARIABLE, SCOPES, NESTED, GET_OR_CREATE, TEMPLATE, MODULE,
-             *DETERMINISM.values(), REUSE_TRUE_EAGER, REUSE_TRUE_FUNCTION,
+             *DETERMINISM.values(), REUSE_TRUE_FUNCTION,
              SHAPE_CONFLICT, PARTITIONER]
 
 
@@ -377,6 +377,17 @@ def test_matches_official_shim(name):
     actual = ours(name)
     assert "error" not in actual, actual["error"]
     assert_same(expected, actual)
+
+
+def test_reuse_true_on_a_missing_variable_raises_eagerly_unlike_the_official_shim():
+    """TF1 raised (graph mode, and tf.function here and in the official shim);
+    the official shim creates the variable silently when eager, so a renamed
+    scope trains a fresh variable. tf1kit raises TF1's error in eager too."""
+    expected, actual = official(REUSE_TRUE_EAGER), ours(REUSE_TRUE_EAGER)
+    assert "error" not in expected and expected["names"] == ["s/w"]
+    assert actual["error"].startswith("ValueError")
+    assert ("Variable s/w does not exist, or was not created with tf.get_variable(). "
+            "Did you mean to set reuse=tf.AUTO_REUSE in VarScope?") in actual["error"]
 
 
 def test_native_keras_layers_draw_through_the_tool_unlike_the_official_shim():
