@@ -24,6 +24,7 @@ import warnings
 
 import keras
 import tensorflow as tf
+from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
@@ -57,9 +58,9 @@ def track_tf1_style_variables(method):
     def tracked(self, *args, **kwargs):
         store = getattr(self, "__dict__", _NO_ATTRIBUTES).get(_STORE_ATTRIBUTE)
         if store is None:
-            store = store_of(self, method)
             if remembers_inputs and isinstance(self, keras.layers.Layer):
                 _remember_call_inputs(self, args, kwargs)
+            store = store_of(self, method)
         if _call_observers:
             return _observed_call(store, method, self, args, kwargs)
         return _call_in_store(store, method, self, args, kwargs)
@@ -73,7 +74,7 @@ def _call_in_store(store, method, owner, args, kwargs):
 
     Every change to thread state is made inside `try` and undone in `finally`,
     so an interrupt at any point leaves nothing half set. The outermost call
-    also restores TF's variable scope and its counters: TF1 built the forward
+    also restores TF's variable scope, name scope and scope counters: TF1 built the forward
     pass once, a shim runs it on every call, and starting each call from the
     same counters gives `dense`, not `dense_2`, on the second call (the
     official shim leaks new variables there).
@@ -85,8 +86,10 @@ def _call_in_store(store, method, owner, args, kwargs):
         state.depth = depth + 1
         if depth == 0:
             scope_store = tf_variable_scope.get_variable_scope_store()
+            eager = context.context()
             saved_scope = scope_store.current_scope
             saved_counts = scope_store.variable_scopes_count
+            saved_name_scope = eager.scope_name
             scopes = scope_store  # from here on, `finally` restores the scope store
             scope_store.variable_scopes_count = dict(saved_counts)
         state.graph = ops.get_default_graph()
@@ -101,10 +104,11 @@ def _call_in_store(store, method, owner, args, kwargs):
     finally:
         state.store, state.graph, state.depth = outer_store, outer_graph, depth
         if scopes is not None:
+            # TF's variable_scope can leave its name scope open when interrupted
+            # on entry; the outermost call puts back what it found.
             scopes.current_scope = saved_scope
             scopes.variable_scopes_count = saved_counts
-        if store.layer_weights_pending and store.on_layer_created is None:
-            store.mirror_layer_weights()
+            eager.scope_name = saved_name_scope
 
 
 def _name_the_variable(exc):

@@ -14,6 +14,7 @@ handed to the owner takes it back out of both the store and the owner.
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 import threading
 
@@ -38,17 +39,15 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         self._layers = {}
         # tf.Module discovers only tf.Variables: expose each variable's backing
         # tf.Variable (it carries the TF1 name) for tf.Module owners, and those
-        # of Keras layers made by get_or_create_layer (see `mirror_layer_weights`).
+        # of Keras layers made by get_or_create_layer (Keras 3 layers are not
+        # tf.Modules, so `module.variables` would not find them).
         # Untracked (no checkpoint dependency): the keras variables in `_vars`
-        # are what checkpoints save.
+        # and the layers in `_layers` are what checkpoints save.
         object.__setattr__(self, "_tf_variables", {})
-        object.__setattr__(self, "_layer_tf_variables", {})
+        object.__setattr__(self, "_layer_tf_variables", _NestedLayerVariables(self._layers))
         # Held while a variable or nested layer is created: a thread that finds
         # a name missing re-checks under it, so racing threads share one.
         object.__setattr__(self, "_creation_lock", threading.RLock())
-        # Set when a nested layer may still create weights a tf.Module owner
-        # has not seen yet; the decorator then refreshes the mirror.
-        self.layer_weights_pending = False
         # The owner's hooks: take a new variable or layer, and give it back
         # when its creation is undone.
         self.on_variable_created = None
@@ -93,35 +92,11 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         self._tf_variables[variable.tf1_name] = variable.value
         self._vars[variable.tf1_name] = variable
 
-    def mirror_layer_weights(self):
-        """Exposes the weights of nested Keras layers to a tf.Module owner.
-
-        Keras 3 layers are not tf.Modules, so `module.variables` would not see
-        an embedded Keras model's weights; their backing tf.Variables are kept
-        here, where tf.Module's walk finds them.
-        """
-        mirror = {}
-        pending = False
-        for key, layer in self._layers.items():
-            weights = getattr(layer, "weights", None)
-            if weights is None:
-                continue  # a TF1 layer: its variables are in `_vars` already
-            pending = pending or not getattr(layer, "built", True)
-            for weight in weights:
-                if isinstance(weight, TF1Variable):
-                    continue  # a get_variable variable: in `_tf_variables` already
-                value = getattr(weight, "value", weight)
-                if isinstance(value, tf.Variable):
-                    mirror[f"{key}/{weight.path}"] = value
-        object.__setattr__(self, "_layer_tf_variables", mirror)
-        self.layer_weights_pending = pending
-
     def add_layer(self, key, layer):
         """Stores a nested layer and hands it to the owner, both or neither."""
         try:
             if self.on_layer_created is not None:
                 self.on_layer_created(layer)
-            self.layer_weights_pending = True
             self._layers[key] = layer  # the commit: everything before it is undone on failure
         except BaseException:
             self._layers.pop(key, None)
@@ -254,6 +229,38 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
                 synchronization=_keras_enum(synchronization),
                 aggregation=_keras_enum(aggregation),
             )
+
+
+class _NestedLayerVariables(collections.abc.Mapping):
+    """A live view: path -> backing tf.Variable of each nested Keras layer's weights.
+
+    tf.Module's variable walk flattens mappings it finds in a module's
+    attributes, so `module.variables` sees weights a nested Keras layer
+    creates at any later time, with nothing to refresh.
+    """
+
+    def __init__(self, layers):
+        self._layers = layers
+
+    def _current(self) -> dict:
+        found = {}
+        for key, layer in self._layers.items():
+            for weight in getattr(layer, "weights", None) or ():
+                if isinstance(weight, TF1Variable):
+                    continue  # a get_variable variable: in `_tf_variables` already
+                value = getattr(weight, "value", weight)
+                if isinstance(value, tf.Variable):
+                    found[f"{key}/{weight.path}"] = value
+        return found
+
+    def __getitem__(self, key):
+        return self._current()[key]
+
+    def __iter__(self):
+        return iter(self._current())
+
+    def __len__(self):
+        return len(self._current())
 
 
 def _reuse_requested() -> bool:
