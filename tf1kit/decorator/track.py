@@ -61,12 +61,28 @@ def track_tf1_style_variables(method):
             if remembers_inputs and isinstance(self, keras.layers.Layer):
                 _remember_call_inputs(self, args, kwargs)
             store = store_of(self, method)
-        if _call_observers:
-            return _observed_call(store, method, self, args, kwargs)
+        if _call_observers or not store.first_call_done:
+            return _guarded_call(store, method, self, args, kwargs)
         return _call_in_store(store, method, self, args, kwargs)
 
     tracked._tf1kit_tracked = True
     return _TrackedMethod(tracked)
+
+
+def _guarded_call(store, method, owner, args, kwargs):
+    """The first call of an owner runs under its store's lock, so threads that
+    race it wait and then reuse what it created, native Keras sub-layers
+    included (Keras' own lazy `build` is not safe to race). Observers are
+    called around the call here too."""
+    if store.first_call_done:
+        return _observed_call(store, method, owner, args, kwargs)
+    with store._creation_lock:
+        if _call_observers:
+            result = _observed_call(store, method, owner, args, kwargs)
+        else:
+            result = _call_in_store(store, method, owner, args, kwargs)
+        store.first_call_done = True
+        return result
 
 
 def _call_in_store(store, method, owner, args, kwargs):

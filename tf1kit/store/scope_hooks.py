@@ -1,21 +1,22 @@
 """The two places where tf1kit hooks into TensorFlow's `variable_scope` module.
 
-1. **Which store answers `get_variable`, per thread.** TensorFlow finds the
-   variable store through `_get_default_variable_store()`, which reads a
-   collection of the default graph. In eager mode that graph is one global
-   object, so a store set there by one thread is seen, and later removed, by
-   every other thread. tf1kit routes the lookup through a thread-local slot
-   instead: while a decorated call runs in a thread, that thread's
-   `get_variable` reaches the owner's store; everywhere else TensorFlow's own
-   lookup runs unchanged.
+1. **Which store answers `get_variable`.** TensorFlow finds the variable
+   store through `_get_default_variable_store()`, which reads a collection of
+   the thread's default graph; `with_variable_store` swaps that collection's
+   list, a generator context manager that allocates on every call and leaves
+   the list swapped if interrupted between its steps. tf1kit reads a
+   thread-local slot first instead: a decorated call sets and restores one
+   attribute, nothing is allocated, and the lookup is faster than TF's. Where
+   no decorated call runs in the thread, TensorFlow's own lookup answers.
 2. **What `reuse` the code asked for.** In eager mode TensorFlow turns every
    `variable_scope(reuse=True)` into `AUTO_REUSE`, so a missing variable would
    be created silently. TF1 raised there. The hook keeps the requested value on
    the scope object (inherited by sub-scopes, as TF1 inherited `reuse`), and
    the store raises TF1's error when a variable is missing under `reuse=True`.
 
-Both hooks are installed once, when tf1kit is imported, and cost nothing
-outside decorated calls. `tests/test_canary_internals.py` checks the
+Both hooks are installed once, when tf1kit is imported; outside decorated
+calls the first adds one attribute read and the second one attribute write
+per `variable_scope` entry. `tests/test_canary_internals.py` checks the
 TensorFlow functions they wrap.
 """
 

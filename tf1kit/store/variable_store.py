@@ -48,6 +48,8 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         # Held while a variable or nested layer is created: a thread that finds
         # a name missing re-checks under it, so racing threads share one.
         object.__setattr__(self, "_creation_lock", threading.RLock())
+        # Set once a call has completed; until then calls hold the lock throughout.
+        object.__setattr__(self, "first_call_done", False)
         # The owner's hooks: take a new variable or layer, and give it back
         # when its creation is undone.
         self.on_variable_created = None
