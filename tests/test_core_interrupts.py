@@ -1,8 +1,8 @@
 """Ctrl-C at any point of a decorated call leaves a consistent model.
 
-`interrupt_at(k)` counts every call and return event of a Python frame in
-tf1kit's own source (sys.settrace) and raises KeyboardInterrupt at the k-th,
-the way a signal lands between two steps. Each k from 1 to the last event of
+`interrupt_at(k)` (tests/interrupts.py) raises KeyboardInterrupt at the k-th
+call or return event of a Python frame in tf1kit's own source, the way a
+signal lands between two steps. Each k from 1 to the last event of
 a call is one trial; after each, the invariants below must hold and the next
 call must give the uninterrupted result. A last test sends real SIGINTs.
 """
@@ -23,12 +23,12 @@ from keras.src.backend.common import global_state
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
 import tf1kit
+from interrupts import caused_by_the_interrupt, interrupt_at
 from tf1kit.decorator import find_store
 from tf1kit.store.scope_hooks import active
 from tf1kit.store.variable import TF1Variable
 
 v1 = tf.compat.v1
-TF1KIT_DIR = os.path.dirname(tf1kit.__file__) + os.sep
 KERAS_STATE = ("stateless_scope", "name_scope_stack", "current_call_ctx")
 
 
@@ -81,59 +81,6 @@ class Module(tf.Module):
 
 
 X = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3) / 10)
-
-
-class interrupt_at:
-    """Raises KeyboardInterrupt at the k-th call/return event in tf1kit's frames."""
-
-    def __init__(self, k):
-        self.k, self.events = k, 0
-
-    def __enter__(self):
-        # Python ignores an exception raised while a generator is being closed
-        # (a short-circuited genexpr): such an interrupt never reaches the call.
-        self.swallowed = False
-        self._unraisable_hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
-        sys.settrace(self._global)
-        return self
-
-    def __exit__(self, *exc):
-        sys.settrace(None)
-        sys.unraisablehook = self._unraisable_hook
-        return False
-
-    def _unraisable(self, unraisable):
-        if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            self.swallowed = True
-        else:
-            self._unraisable_hook(unraisable)
-
-    def _count(self):
-        self.events += 1
-        if self.events == self.k:
-            raise KeyboardInterrupt(f"injected at event {self.k}")
-
-    def _global(self, frame, event, arg):
-        if not frame.f_code.co_filename.startswith(TF1KIT_DIR):
-            return None
-        frame.f_trace_lines = False
-        self._count()
-        return self._local
-
-    def _local(self, frame, event, arg):
-        if event == "return":
-            self._count()
-        return self._local
-
-
-def caused_by_the_interrupt(exc):
-    """The injected KeyboardInterrupt, or an error TF raised while unwinding it
-    (TF's variable_scope reports "Improper nesting" when interrupted on entry)."""
-    while exc is not None:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def owners_of(root):

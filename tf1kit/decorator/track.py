@@ -104,6 +104,7 @@ def _call_in_store(store, method, owner, args, kwargs):
             scope_store = tf_variable_scope.get_variable_scope_store()
             eager = context.context()
             saved_scope = scope_store.current_scope
+            saved_reuse = saved_scope._reuse  # reuse_variables() on it must not outlive the call
             saved_counts = scope_store.variable_scopes_count
             saved_name_scope = eager.scope_name
             scopes = scope_store  # from here on, `finally` restores the scope store
@@ -112,7 +113,7 @@ def _call_in_store(store, method, owner, args, kwargs):
         state.store = store
         store.begin_call()
         return method(owner, *args, **kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         named = _name_the_variable(exc)
         if named is exc:
             raise
@@ -123,27 +124,33 @@ def _call_in_store(store, method, owner, args, kwargs):
             # TF's variable_scope can leave its name scope open when interrupted
             # on entry; the outermost call puts back what it found.
             scopes.current_scope = saved_scope
+            saved_scope._reuse = saved_reuse
             scopes.variable_scopes_count = saved_counts
             eager.scope_name = saved_name_scope
 
 
 def _name_the_variable(exc):
-    """TensorFlow builds a variable's full name by `scope + "/" + name`, which
-    fails with a bare TypeError for a non-string name; say which variable."""
-    frame = None
+    """TensorFlow checks some get_variable arguments before the variable has a
+    name (its dtype against the initializer's; the name itself, joined by
+    `scope + "/" + name`); say which variable. Runs only on the error path."""
     traceback = exc.__traceback__
-    while traceback is not None:
-        if traceback.tb_frame.f_code is _SCOPE_GET_VARIABLE:
-            frame = traceback.tb_frame
+    while traceback is not None and traceback.tb_next is not None:
         traceback = traceback.tb_next
-    if frame is None:
+    if traceback is None or traceback.tb_frame.f_code is not _SCOPE_GET_VARIABLE:
         return exc
-    name, scope = frame.f_locals.get("name"), frame.f_locals.get("self")
-    if isinstance(name, str) or scope is None:
+    name, scope = traceback.tb_frame.f_locals.get("name"), traceback.tb_frame.f_locals.get("self")
+    scope_name = getattr(scope, "name", "")
+    if not isinstance(name, str):
+        return TypeError(
+            f"get_variable: a variable name must be a string, got {name!r} "
+            f"({type(name).__name__}) in variable_scope {scope_name!r}.")
+    full_name = f"{scope_name}/{name}" if scope_name else name
+    if full_name in str(exc):
         return exc
-    return TypeError(
-        f"get_variable: a variable name must be a string, got {name!r} "
-        f"({type(name).__name__}) in variable_scope {scope.name!r}.")
+    try:
+        return type(exc)(f"Variable {full_name}: {exc}")
+    except Exception:  # an exception class with a constructor of its own
+        return exc
 
 
 _SCOPE_GET_VARIABLE = tf_variable_scope.VariableScope.get_variable.__code__
