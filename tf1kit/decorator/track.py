@@ -244,8 +244,6 @@ def _input_spec(value):
 
 
 def _symbolic_input(spec):
-    from keras.src import backend
-
     if spec is None:
         return None
     if "dict" in spec:
@@ -255,7 +253,7 @@ def _symbolic_input(spec):
     if "list" in spec:
         return [_symbolic_input(v) for v in spec["list"]]
     if "shape" in spec:
-        return backend.KerasTensor(tuple(spec["shape"]), dtype=spec["dtype"])
+        return keras.KerasTensor(tuple(spec["shape"]), dtype=spec["dtype"])
     return spec["value"]
 
 
@@ -286,7 +284,7 @@ def _build_from_config_creating_variables(self, config):
         kwargs = {k: _symbolic_input(spec) for k, spec in call_inputs["kwargs"].items()}
         backend.compute_output_spec(self.call, *args, **kwargs)
     elif config.get("input_shape") is not None:  # files saved before tf1kit recorded inputs
-        backend.compute_output_spec(self.call, backend.KerasTensor(config["input_shape"]))
+        backend.compute_output_spec(self.call, keras.KerasTensor(config["input_shape"]))
 
 
 # -- observers ----------------------------------------------------------------
