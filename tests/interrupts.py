@@ -4,6 +4,10 @@
 code lives in tf1kit's package (sys.settrace) and raises KeyboardInterrupt at
 the k-th, the way a signal lands between two steps of tf1kit's code. With k=0
 it only counts: `interrupt_at(0).events` after a run is the number of points.
+
+`interrupt_at(k, within="name")` counts the events of every frame, TensorFlow's
+and Keras' too, while tf1kit's function `name` is running: a finer sweep of
+one critical stretch of code.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ TF1KIT_DIR = os.path.dirname(tf1kit.__file__) + os.sep
 class interrupt_at:
     """Raises KeyboardInterrupt at the k-th call/return event in tf1kit's frames."""
 
-    def __init__(self, k):
-        self.k, self.events = k, 0
+    def __init__(self, k, within=None):
+        self.k, self.events, self.within = k, 0, within
 
     def __enter__(self):
         # Python ignores an exception raised while a generator is being closed
         # (a short-circuited genexpr): such an interrupt never reaches the call.
-        self.swallowed = False
+        self.swallowed = self.fired = False
         self._unraisable_hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         sys.settrace(self._global)
         return self
@@ -44,14 +48,25 @@ class interrupt_at:
     def _count(self):
         self.events += 1
         if self.events == self.k:
+            self.fired = True
             raise KeyboardInterrupt(f"injected at event {self.k}")
 
     def _global(self, frame, event, arg):
-        if not frame.f_code.co_filename.startswith(TF1KIT_DIR):
+        if not self._watched(frame):
             return None
         frame.f_trace_lines = False
         self._count()
         return self._local
+
+    def _watched(self, frame) -> bool:
+        if self.within is None:
+            return frame.f_code.co_filename.startswith(TF1KIT_DIR)
+        while frame is not None:
+            code = frame.f_code
+            if code.co_name == self.within and code.co_filename.startswith(TF1KIT_DIR):
+                return True
+            frame = frame.f_back
+        return False
 
     def _local(self, frame, event, arg):
         if event == "return":

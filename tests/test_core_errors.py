@@ -253,3 +253,23 @@ def test_version_parsing():
 
     assert _release("2.16.0rc1") == (2, 16)
     assert _release("2.21.0") >= (2, 16) > _release("2.15.1")
+
+
+def test_a_tf1_graph_built_inside_a_decorated_call_keeps_its_own_variables():
+    """The owner's store answers get_variable in the call (and in tf.functions
+    traced in it), not in a fresh tf.Graph the call opens."""
+
+    class BuildsAGraph(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            w = v1.get_variable("w", [], initializer=v1.ones_initializer())
+            with tf.Graph().as_default() as graph:
+                v1.get_variable("in_graph", [1])
+                self.graph_variables = [v.op.name for v in v1.global_variables()]
+            self.traced = tf.function(lambda: v1.get_variable("w", []))()
+            return x * w
+
+    layer = BuildsAGraph()
+    layer(tf.ones([1]))
+    assert layer.graph_variables == ["in_graph"]
+    assert [v.name for v in layer.weights] == ["w:0"]

@@ -349,3 +349,14 @@ def test_tf_module_variables_include_an_embedded_keras_model():
     assert len(grads) == 5 and all(g is not None for g in grads)
     module(DATA[0])
     assert len(module.variables) == 5
+
+
+def test_a_decorated_layer_stays_open_to_new_state_after_build():
+    """Keras 3 locks a layer's state after `build`; a decorated layer stays
+    open, like Keras' own Sequential: its TF1 code creates state in the call,
+    and a `build` racing the first call from another thread must not lock it."""
+    layer = LazyInner()
+    layer.build((None, 4))
+    layer.probe = keras.layers.Dense(1)  # Keras' lock would refuse this
+    layer(DATA[0])
+    assert layer.inner is not None and len(layer.weights) == 3

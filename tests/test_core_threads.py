@@ -32,6 +32,22 @@ class Net(keras.layers.Layer):
         return head(x)
 
 
+class LazyInner(keras.layers.Layer):
+    """Builds a Keras sub-layer in its first call: racing threads must not
+    trip Keras' "cannot add new elements of state" lock."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = None
+
+    @tf1kit.track_tf1_style_variables
+    def call(self, x):
+        if self.inner is None:
+            self.inner = keras.layers.Dense(2, kernel_initializer="ones")
+        with v1.variable_scope("lazy"):
+            return self.inner(x * v1.get_variable("s", [], initializer=v1.ones_initializer()))
+
+
 class Module(tf.Module):
     @tf1kit.track_tf1_style_variables
     def __call__(self, x):
@@ -75,7 +91,8 @@ def names(owner):
     return [v.name for v in variables]
 
 
-@pytest.mark.parametrize("make", [Net, Module], ids=["keras_layer", "tf_module"])
+@pytest.mark.parametrize("make", [Net, LazyInner, Module],
+                         ids=["keras_layer", "lazy_sub_layer", "tf_module"])
 def test_racing_first_calls_create_one_set_of_variables(make, fast_switching):
     reference = make()
     expected_out = reference(X).numpy()
@@ -144,3 +161,28 @@ def test_a_thread_outside_any_decorated_call_sees_no_store(fast_switching):
         release.set()
         worker.join()
     assert [v.name for v in layer.weights] == ["w:0"]
+
+
+def test_a_variable_first_asked_for_in_a_later_call_is_created_once(fast_switching):
+    """The first call's lock is gone by then; the store's own check under its
+    creation lock keeps racing threads to one variable."""
+
+    class Branching(keras.layers.Layer):
+        extra = False
+
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            x = x * v1.get_variable("base", [], initializer=v1.ones_initializer())
+            if self.extra:
+                with v1.variable_scope("late"):
+                    for i in range(5):
+                        x = x + v1.get_variable(f"v{i}", [], initializer=v1.zeros_initializer())
+            return x
+
+    for trial in range(10):
+        layer = Branching()
+        layer(X)
+        layer.extra = True
+        errors = race(lambda i: layer(X), threads=4)
+        assert not errors, repr(errors[0])
+        assert [v.name for v in layer.weights] == ["base:0"] + [f"late/v{i}:0" for i in range(5)]
