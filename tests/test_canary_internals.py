@@ -28,7 +28,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.framework import ops, random_seed
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
-import tf1kit  # installs tf1kit's hooks; the checks below read TensorFlow's originals
+import tf1kit  # noqa: F401 - installs its hooks; the checks read TensorFlow's originals
 from tf1kit import _versions
 from tf1kit.store import scope_hooks
 

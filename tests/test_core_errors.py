@@ -263,7 +263,7 @@ def test_a_tf1_graph_built_inside_a_decorated_call_keeps_its_own_variables():
         @tf1kit.track_tf1_style_variables
         def call(self, x):
             w = v1.get_variable("w", [], initializer=v1.ones_initializer())
-            with tf.Graph().as_default() as graph:
+            with tf.Graph().as_default():
                 v1.get_variable("in_graph", [1])
                 self.graph_variables = [v.op.name for v in v1.global_variables()]
             self.traced = tf.function(lambda: v1.get_variable("w", []))()

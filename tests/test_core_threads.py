@@ -99,8 +99,8 @@ def test_racing_first_calls_create_one_set_of_variables(make, fast_switching):
     expected = sorted(names(reference))
     for trial in range(20):
         owner = make()
-        outputs = [None] * 4
-        errors = race(lambda i: outputs.__setitem__(i, owner(X).numpy()), threads=4)
+        outputs = [None] * 8
+        errors = race(lambda i: outputs.__setitem__(i, owner(X).numpy()), threads=8)
         assert not errors, f"trial {trial}: {errors[0]!r}"
         assert sorted(names(owner)) == expected, f"trial {trial}"
         for out in outputs:
