@@ -5,9 +5,12 @@ code lives in tf1kit's package (sys.settrace) and raises KeyboardInterrupt at
 the k-th, the way a signal lands between two steps of tf1kit's code. With k=0
 it only counts: `interrupt_at(0).events` after a run is the number of points.
 
-`interrupt_at(k, within="name")` counts the events of every frame, TensorFlow's
-and Keras' too, while tf1kit's function `name` is running: a finer sweep of
-one critical stretch of code.
+`interrupt_at(k, within="name")` also counts the events of the frames that
+tf1kit's function `name` calls directly, Keras' and TensorFlow's too: an
+interrupt just before or just after each of its steps (deeper frames are left
+alone: an interrupt inside TensorFlow's own context managers can leave
+TensorFlow itself broken, e.g. gradient recording paused, which is not
+tf1kit's state).
 """
 
 from __future__ import annotations
@@ -61,11 +64,11 @@ class interrupt_at:
     def _watched(self, frame) -> bool:
         if self.within is None:
             return frame.f_code.co_filename.startswith(TF1KIT_DIR)
-        while frame is not None:
-            code = frame.f_code
-            if code.co_name == self.within and code.co_filename.startswith(TF1KIT_DIR):
+        for candidate in (frame, frame.f_back):
+            code = candidate.f_code if candidate is not None else None
+            if (code is not None and code.co_name == self.within
+                    and code.co_filename.startswith(TF1KIT_DIR)):
                 return True
-            frame = frame.f_back
         return False
 
     def _local(self, frame, event, arg):

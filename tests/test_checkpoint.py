@@ -278,17 +278,16 @@ def test_dtype_mismatch_assigns_nothing_unless_partial(tf1_checkpoint):
 
 @pytest.mark.parametrize("within", [None, "_assign_all"], ids=["tf1kit_frames", "assignment"])
 def test_interrupt_at_any_point_of_loading_assigns_all_or_nothing(tf1_checkpoint, within):
-    """Every event of tf1kit's frames; then every event of any frame (Keras'
-    and TF's assign included) while the values are being assigned."""
+    """Every event of tf1kit's frames; then also just before and after each
+    step of the assignment (Keras' `assign` included)."""
     prefix, expected = tf1_checkpoint
     reader = tf.train.load_checkpoint(prefix)
     layer, before = fresh_shim()
     counter = interrupt_at(0, within=within)
     with counter:
         tf1kit.load_tf1_checkpoint(layer, prefix)
-    assert counter.events > 20
-    # Every point of tf1kit's code; every fifth of the assignment's finer sweep.
-    for k in range(1, counter.events + 1, 1 if within is None else 5):
+    assert counter.events > (20 if within is None else 8)
+    for k in range(1, counter.events + 1):
         for v, value in zip(layer.weights, before.values()):
             v.assign(value)
         injector = interrupt_at(k, within=within)
