@@ -360,3 +360,40 @@ def test_a_decorated_layer_stays_open_to_new_state_after_build():
     layer.probe = keras.layers.Dense(1)  # Keras' lock would refuse this
     layer(DATA[0])
     assert layer.inner is not None and len(layer.weights) == 3
+
+
+def test_first_call_inside_strategy_run_with_a_cross_replica_step_does_not_hang():
+    """MirroredStrategy runs replica threads one at a time and switches at
+    `all_reduce`; the first-call lock must not make replica 1 wait for
+    replica 0, which waits for replica 1 at the all_reduce."""
+    import threading
+
+    class Synced(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            w = v1.get_variable("w", [4, 2], initializer=v1.ones_initializer())
+            return tf.distribute.get_replica_context().all_reduce("sum", tf.matmul(x, w))
+
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
+    assert len(devices) == 2, "conftest must split the CPU into two logical devices"
+    strategy = tf.distribute.MirroredStrategy(
+        devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
+    with strategy.scope():
+        layer = Synced()
+    results = []
+
+    def first_call():
+        try:
+            results.append(tf.function(lambda x: strategy.run(layer, args=(x,)))(tf.ones([4, 4])))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results.append(exc)
+
+    worker = threading.Thread(target=first_call, daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "deadlock: replicas wait for each other"
+    assert not isinstance(results[0], Exception), repr(results[0])
+    for value in strategy.experimental_local_results(results[0]):
+        # each replica sees the whole (4, 4) input of ones: 4 per entry, summed over 2 replicas
+        np.testing.assert_allclose(value.numpy(), np.full((4, 2), 4.0 * 2))
+    assert [v.name for v in layer.weights] == ["w:0"]

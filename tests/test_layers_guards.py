@@ -24,15 +24,15 @@ X = np.arange(12, dtype=np.float32).reshape(4, 3) / 4.0
 
 BATCH_NORM_DEFAULTS = graph_case("guard_batch_norm_defaults", """
 x = tf.constant(np.arange(12, dtype=np.float32).reshape(4, 3) / 4.0)
-layer = v1.layers.BatchNormalization()
+layer = v1.layers.BatchNormalization(name="bn_object")
 y = layer(x, training=True)
-z = v1.layers.batch_normalization(x, training=True)
+z = v1.layers.batch_normalization(x, training=True, name="bn_function")
 with v1.Session() as sess:
     sess.run(v1.global_variables_initializer())
     result["out"] = sess.run(y)
     sess.run(v1.get_collection(v1.GraphKeys.UPDATE_OPS))
     result["class_moving"] = sess.run([layer.moving_mean, layer.moving_variance])
-    moving = [v for v in v1.global_variables() if v.op.name.startswith("batch_normalization_1/")
+    moving = [v for v in v1.global_variables() if v.op.name.startswith("bn_function/")
               and "moving" in v.op.name]
     result["function_moving"] = sess.run(sorted(moving, key=lambda v: v.op.name))
 """)
@@ -41,12 +41,12 @@ with v1.Session() as sess:
 class BatchNormDefaults(keras.layers.Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.norm = tf1kit.layers.BatchNormalization()
+        self.norm = tf1kit.layers.BatchNormalization(name="bn_object")
 
     @tf1kit.track_tf1_style_variables
     def call(self, x, training=False):
         out = self.norm(x, training=training)
-        tf1kit.layers.batch_normalization(x, training=training)
+        tf1kit.layers.batch_normalization(x, training=training, name="bn_function")
         return out
 
 
@@ -59,14 +59,13 @@ def test_batch_normalization_defaults_update_moving_statistics_as_tf1():
     np.testing.assert_allclose(out.numpy(), expected["out"], rtol=1e-5, atol=1e-5)
     moving = {v.path: v.numpy() for v in layer.weights if "moving" in v.path}
     np.testing.assert_allclose(
-        [moving["batch_normalization/moving_mean"], moving["batch_normalization/moving_variance"]],
+        [moving["bn_object/moving_mean"], moving["bn_object/moving_variance"]],
         expected["class_moving"], rtol=1e-6)
     np.testing.assert_allclose(
-        [moving["batch_normalization_1/moving_mean"],
-         moving["batch_normalization_1/moving_variance"]],
+        [moving["bn_function/moving_mean"], moving["bn_function/moving_variance"]],
         expected["function_moving"], rtol=1e-6)
     batch_mean = X.mean(axis=0)
-    np.testing.assert_allclose(moving["batch_normalization/moving_mean"],
+    np.testing.assert_allclose(moving["bn_object/moving_mean"],
                                (1 - 0.99) * batch_mean, rtol=1e-5)
 
 

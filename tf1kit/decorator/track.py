@@ -73,8 +73,15 @@ def _guarded_call(store, method, owner, args, kwargs):
     """The first call of an owner runs under its store's lock, so threads that
     race it wait and then reuse what it created, native Keras sub-layers
     included (Keras' own lazy `build` is not safe to race). Observers are
-    called around the call here too."""
+    called around the call here too.
+
+    Not in a distribution strategy's replica context: there the strategy runs
+    its replica threads one at a time and hands over at cross-replica steps
+    (`all_reduce`), which a replica waiting for the lock would never reach.
+    """
     if store.first_call_done:
+        return _observed_call(store, method, owner, args, kwargs)
+    if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
         return _observed_call(store, method, owner, args, kwargs)
     with store._creation_lock:
         if _call_observers:
