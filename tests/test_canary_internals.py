@@ -166,7 +166,8 @@ def test_layer_tracker_and_state_lock():
     assert parameters(keras.layers.Layer._track_variable) == ["self", "variable"]
     assert parameters(keras.layers.Layer._untrack_variable) == ["self", "variable"]
     assert parameters(keras.layers.Layer._lock_state) == ["self"]
-    assert parameters(keras.layers.Layer._flatten_layers)[:3] == ["self", "include_self", "recursive"]
+    flatten_layers = parameters(keras.layers.Layer._flatten_layers)
+    assert flatten_layers[:3] == ["self", "include_self", "recursive"]
     assert keras.Sequential._lock_state is not keras.layers.Layer._lock_state
     assert hasattr(layer, "_trainable_variables") and hasattr(layer, "_non_trainable_variables")
 
@@ -187,7 +188,8 @@ def test_layer_build_and_build_config():
 def test_global_state_keys():
     """store/variable.py, layers/base.py and layers/branching.py read these keys."""
     with StatelessScope() as scope:
-        assert in_stateless_scope() and global_state.get_global_attribute("stateless_scope") is scope
+        assert in_stateless_scope()
+        assert global_state.get_global_attribute("stateless_scope") is scope
     with keras.name_scope("canary"):
         stack = global_state.get_global_attribute("name_scope_stack")
         assert stack and stack[-1].name == "canary"
@@ -209,7 +211,8 @@ def test_keras_variable_hooks_used_by_tf1_variable():
     for name in ("_map_aggregation", "_map_synchronization"):
         assert callable(getattr(variable_class, name)), name
     variable = keras.Variable(1.0, name="canary")
-    assert hasattr(variable, "_path") and hasattr(variable, "_value") and hasattr(variable, "_dtype")
+    for attribute in ("_path", "_value", "_dtype"):
+        assert hasattr(variable, attribute), attribute
 
 
 def test_keras_random_functions_the_determinism_tool_routes():

@@ -372,7 +372,8 @@ def test_slots_of_variables_the_model_lacks_are_ignored_by_name(slot_named_check
         @tf1kit.track_tf1_style_variables
         def call(self, x):
             with v1.variable_scope("model"), v1.variable_scope("hidden"):
-                return tf.matmul(x, v1.get_variable("kernel", [4, 3])) + v1.get_variable("bias", [3])
+                w, b = v1.get_variable("kernel", [4, 3]), v1.get_variable("bias", [3])
+                return tf.matmul(x, w) + b
 
     layer = HiddenOnly()
     layer(X)

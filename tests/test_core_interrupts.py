@@ -66,7 +66,8 @@ class Model(keras.layers.Layer):
                 with v1.variable_scope(None, default_name="blk"):
                     w = v1.get_variable("w", [3, 3], initializer=v1.constant_initializer(0.3),
                                         regularizer=lambda t: 0.01 * tf.reduce_sum(t * t))
-                    x = tf.matmul(x, w) + v1.get_variable("b", [3], initializer=v1.ones_initializer())
+                    b = v1.get_variable("b", [3], initializer=v1.ones_initializer())
+                    x = tf.matmul(x, w) + b
             x = tf1kit.get_or_create_layer("head", self.make_head)(x)
             x = self.projection(x)
         return self.inner(x)

@@ -97,10 +97,10 @@ def _call_in_store(store, method, owner, args, kwargs):
 
     Every change to thread state is made inside `try` and undone in `finally`,
     so an interrupt at any point leaves nothing half set. The outermost call
-    also restores TF's variable scope, name scope and scope counters: TF1 built the forward
-    pass once, a shim runs it on every call, and starting each call from the
-    same counters gives `dense`, not `dense_2`, on the second call (the
-    official shim leaks new variables there).
+    also restores TF's variable scope, name scope and scope counters: TF1
+    built the forward pass once, a shim runs it on every call, and starting
+    each call from the same counters gives `dense`, not `dense_2`, on the
+    second call (the official shim leaks new variables there).
     """
     state = active
     outer_store, outer_graph, depth = state.store, state.graph, state.depth

@@ -165,8 +165,8 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         variable = self._create(name, value, trainable, validate_shape,
                                 synchronization, aggregation)
         variable.constraint = constraint
+        # TF1 kept only regularizers that produce a loss.
         if regularizer is not None and _regularization_loss(name, regularizer, variable) is not None:
-            # TF1 kept only regularizers that produce a loss.
             variable.regularizer = regularizer
         self._adopt(variable)
         self.created_in_call.append(name)
