@@ -10,15 +10,14 @@ import tensorflow as tf
 from benchmarks import worlds
 from benchmarks.measure import max_rss_mb, median_ms, once_ms
 from benchmarks.networks.registry import network_class
-from benchmarks.networks.sizes import input_shape
+from benchmarks.networks.sizes import example_inputs
 
 
 def measure_network(world: str, network: str, sizes, samples: int) -> dict:
     rss_before = max_rss_mb()
     rng = np.random.default_rng(0)
-    shape = input_shape(network, sizes)
-    x1 = tf.constant(rng.standard_normal((1, *shape)), tf.float32)
-    x16 = tf.constant(rng.standard_normal((16, *shape)), tf.float32)
+    x1 = example_inputs(network, sizes, 1, rng)
+    x16 = example_inputs(network, sizes, 16, rng)
     y16 = tf.constant(rng.integers(0, sizes.classes, 16), tf.int32)
     model = network_class(world, network)(sizes)
     figures = {}

@@ -15,14 +15,13 @@ import tensorflow as tf
 from benchmarks import worlds
 from benchmarks.figures import _train_step
 from benchmarks.networks.registry import network_class
-from benchmarks.networks.sizes import input_shape
+from benchmarks.networks.sizes import example_inputs
 
 
 def measure_paired(network: str, sizes, samples: int) -> dict:
     rng = np.random.default_rng(1)
-    shape = input_shape(network, sizes)
-    x1 = tf.constant(rng.standard_normal((1, *shape)), tf.float32)
-    x16 = tf.constant(rng.standard_normal((16, *shape)), tf.float32)
+    x1 = example_inputs(network, sizes, 1, rng)
+    x16 = example_inputs(network, sizes, 16, rng)
     y16 = tf.constant(rng.integers(0, sizes.classes, 16), tf.int32)
     tf1kit_model = network_class("tf1kit", network)(sizes)
     native_model = network_class("native", network)(sizes)

@@ -18,6 +18,10 @@ single subprocess, so the suite pays for one extra TensorFlow import.
 imported, so the result is TF 1.x's and never tf1kit's. `tf1kit_graph(name)`
 runs the same source here, in a fresh graph built by tf1kit's layers.
 
+Each oracle case finds in `ARTIFACTS` a directory of its own that outlives
+the subprocess (`artifacts(name)` gives it to the test): a graph case writes
+its TF1 Saver checkpoint there for tf1kit to load.
+
 A world that raises fails the test (`CaseError`), naming the world and
 showing its traceback, unless the case was registered with
 `expect_error=True`; then the result is `{"error": "Type: message"}`.
@@ -25,9 +29,11 @@ showing its traceback, unless the case was registered with
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +52,7 @@ _CASES: dict[str, str] = {}
 _GRAPH_CASES: set[str] = set()
 _EXPECT_ERROR: set[str] = set()
 _OFFICIAL: dict[str, dict] | None = None
+_ARTIFACTS: str | None = None
 
 
 class CaseError(AssertionError):
@@ -83,11 +90,23 @@ def _to_plain(value):
     return np.asarray(value)
 
 
-def run_source(source: str, in_graph: bool = False) -> dict:
+def artifacts(name: str) -> str:
+    """The directory where the oracle's run of case `name` left its files."""
+    global _ARTIFACTS
+    if _ARTIFACTS is None:
+        _ARTIFACTS = tempfile.mkdtemp(prefix="tf1kit-oracle-")
+        atexit.register(shutil.rmtree, _ARTIFACTS, ignore_errors=True)
+    return os.path.join(_ARTIFACTS, name)
+
+
+def run_source(source: str, in_graph: bool = False, artifacts_dir: str | None = None) -> dict:
     """Runs one case in this process; an exception becomes {'error': ...}
     with its traceback under 'traceback'. `in_graph` runs it inside a fresh
-    `tf.Graph` (TF1 graph mode)."""
+    `tf.Graph` (TF1 graph mode); `artifacts_dir` becomes `ARTIFACTS`."""
     namespace: dict = {}
+    if artifacts_dir is not None:
+        os.makedirs(artifacts_dir, exist_ok=True)
+        namespace["ARTIFACTS"] = artifacts_dir
     try:
         code = compile(PRELUDE + source, "<case>", "exec")
         if in_graph:
@@ -119,7 +138,8 @@ sys.path.insert(0, {tests_dir!r})
 import differential
 sys.meta_path.insert(0, differential._RefuseTf1kit())
 spec = json.load(open(sys.argv[1]))
-out = {{name: differential.run_source(src, in_graph=name in spec["graph"])
+out = {{name: differential.run_source(src, in_graph=name in spec["graph"],
+                                      artifacts_dir=os.path.join(spec["artifacts"], name))
         for name, src in spec["cases"].items()}}
 assert not any(m == "tf1kit" or m.startswith("tf1kit.") for m in sys.modules)
 pickle.dump(out, open(sys.argv[2], "wb"))
@@ -135,7 +155,8 @@ def run_official(cases: dict[str, str], graph_cases=()) -> dict[str, dict]:
         cases_path = os.path.join(tmp, "cases.json")
         out_path = os.path.join(tmp, "out.pkl")
         with open(cases_path, "w") as f:
-            json.dump({"cases": cases, "graph": sorted(graph_cases)}, f)
+            json.dump({"cases": cases, "graph": sorted(graph_cases),
+                       "artifacts": os.path.dirname(artifacts("-"))}, f)
         child = _CHILD.format(tests_dir=os.path.dirname(__file__))
         proc = subprocess.run(
             [sys.executable, "-c", child, cases_path, out_path],
@@ -183,7 +204,9 @@ def tf1kit_graph(name: str) -> dict:
     if name not in _GRAPH_CASES:
         raise ValueError(f"{name!r} is not a graph case: register it with graph_case()")
     tf1kit.install()
-    return _checked(name, "tf1kit in a TF1 graph", run_source(_CASES[name], in_graph=True))
+    return _checked(name, "tf1kit in a TF1 graph",
+                    run_source(_CASES[name], in_graph=True,
+                               artifacts_dir=artifacts(name) + ".tf1kit_graph"))
 
 
 def ours(name: str) -> dict:
@@ -193,7 +216,8 @@ def ours(name: str) -> dict:
     if name in _GRAPH_CASES:
         raise ValueError(f"{name!r} is a graph case: it runs in the oracle process only")
     tf1kit.install()
-    return _checked(name, "tf1kit", run_source(_CASES[name]))
+    return _checked(name, "tf1kit",
+                    run_source(_CASES[name], artifacts_dir=artifacts(name) + ".tf1kit"))
 
 
 def assert_same(expected, actual, rtol=1e-6, atol=1e-6, path="result"):

@@ -18,6 +18,7 @@ import pathlib
 import re
 import threading
 
+import numpy as np
 import pytest
 import tensorflow as tf
 import keras
@@ -232,3 +233,43 @@ def test_keras_wraps_layer_errors_with_the_same_type():
 
     with pytest.raises(ValueError, match=re.escape("Variable canary/w: message")):
         Raises()(tf.ones([1]))
+
+
+# -- Keras 3 internals of tf1kit/layers (mixed precision, call context) -------
+
+def test_global_dtype_policy_is_a_global_attribute():
+    """tf1kit/layers/mixed_precision.py reads the policy without building one."""
+    try:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        policy = global_state.get_global_attribute("dtype_policy")
+        assert (policy.name, policy.variable_dtype, policy.compute_dtype) == (
+            "mixed_bfloat16", "float32", "bfloat16")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_autocast_scope_casts_float_variables_on_read():
+    """tf1kit/layers/mixed_precision.py: TF1 layers read variables in the compute dtype."""
+    variable = keras.Variable(np.ones([2]), dtype="float32")
+    assert keras_backend.get_autocast_scope() is None
+    with keras_backend.AutocastScope("float16"):
+        assert keras_backend.get_autocast_scope().dtype == "float16"
+        assert tf.convert_to_tensor(variable).dtype == tf.float16
+        with keras_backend.AutocastScope(None):
+            assert tf.convert_to_tensor(variable).dtype == tf.float32
+    assert tf.convert_to_tensor(variable).dtype == tf.float32
+
+
+def test_call_context_names_the_entry_layer():
+    """tf1kit/layers/base.py and branching.py find the Keras call they run in."""
+    seen = {}
+
+    class Probe(keras.layers.Layer):
+        def call(self, x, training=None):
+            context = global_state.get_global_attribute("current_call_ctx")
+            seen["entry"], seen["training"] = context.entry_layer, context.training
+            return x
+
+    probe = Probe()
+    probe(tf.ones([1]), training=True)
+    assert seen == {"entry": probe, "training": True}

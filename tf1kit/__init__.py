@@ -1,7 +1,7 @@
 """tf1kit: TensorFlow 1.x modeling code on TensorFlow 2 and Keras 3.
 
     import tf1kit
-    tf1kit.install()   # tf.compat.v1.layers and the model-mapping shim resolve again
+    tf1kit.install()   # tf.compat.v1.layers, nn.rnn_cell and the model-mapping shim resolve again
 
 The public API is what this module exports; everything else is internal.
 """
@@ -10,9 +10,10 @@ from tf1kit._versions import check_versions as _check_versions
 
 _check_versions()
 
-from tf1kit import layers  # noqa: E402
+from tf1kit import layers, rnn  # noqa: E402
 from tf1kit.checkpoint import load_tf1_checkpoint  # noqa: E402
 from tf1kit.compat import install, uninstall  # noqa: E402
+from tf1kit.convert import to_keras  # noqa: E402
 from tf1kit.decorator import get_or_create_layer, track_tf1_style_variables  # noqa: E402
 from tf1kit.notebook import InspectorCallback, inspect, load_ipython_extension  # noqa: E402
 from tf1kit.testing import DeterministicRandomTestTool  # noqa: E402
@@ -28,6 +29,8 @@ __all__ = [
     "layers",
     "load_ipython_extension",
     "load_tf1_checkpoint",
+    "rnn",
+    "to_keras",
     "track_tf1_style_variables",
     "uninstall",
 ]

@@ -30,13 +30,13 @@ def main(argv=None):
 
 
 def profile(args) -> str:
-    import tensorflow as tf
+    import numpy as np
 
     from benchmarks.networks.registry import network_class
-    from benchmarks.networks.sizes import FULL, input_shape
+    from benchmarks.networks.sizes import FULL, example_inputs
 
     model = network_class(args.world, args.network)(FULL)
-    inputs = tf.zeros((args.batch, *input_shape(args.network, FULL)))
+    inputs = example_inputs(args.network, FULL, args.batch, np.random.default_rng(0))
     for _ in range(5):  # create variables and warm caches outside the profile
         model(inputs, training=False)
     profiler = cProfile.Profile()

@@ -9,6 +9,7 @@ TF1_SOURCE = {
     "resnet_layers": ("benchmarks.networks.tf1_resnet_layers", "TF1ResNetLayers"),
     "slim": ("benchmarks.networks.tf1_slim", "TF1SlimNet"),
     "many_variables": ("benchmarks.networks.tf1_many_variables", "TF1ManyVariables"),
+    "lstm_lm": ("benchmarks.networks.tf1_lstm_lm", "TF1LSTMLanguageModel"),
 }
 NATIVE_KERAS3 = {
     "mlp": ("benchmarks.networks.keras3_mlp", "Keras3MLP"),
@@ -17,8 +18,9 @@ NATIVE_KERAS3 = {
     "resnet_layers": ("benchmarks.networks.keras3_resnet", "Keras3ResNet"),
     "slim": ("benchmarks.networks.keras3_slim", "Keras3SlimNet"),
     "many_variables": ("benchmarks.networks.keras3_many_variables", "Keras3ManyVariables"),
+    "lstm_lm": ("benchmarks.networks.keras3_lstm_lm", "Keras3LSTMLanguageModel"),
 }
-NETWORKS = ("mlp", "resnet", "resnet_layers", "slim")
+NETWORKS = ("mlp", "resnet", "resnet_layers", "slim", "lstm_lm")
 
 
 def network_class(world: str, network: str):

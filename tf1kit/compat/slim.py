@@ -8,10 +8,19 @@ does not exist. Pointing slim's four layer-module references at
 `tf1kit.layers` gives slim ordinary get_variable variables and regularizers,
 so the decorated owner tracks both. TF 2.21 also removed `ops.Tensor`, which
 slim's `smart_cond` (batch_norm, dropout) still reads; it is put back.
+
+Eagerly, TensorFlow's internal `ops.name_scope` yields None, and slim's
+pooling, flatten, ... pass that to `collect_named_outputs` as the alias of
+their output (`outputs_collections`, the end points of `slim.nets`). Slim's
+layers module gets an `ops` whose `name_scope` yields the name a TF1 graph
+would have used (`vgg_16/pool1/`), and eager collections keep the latest
+tensor of each alias instead of every call's.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
 
 import tensorflow as tf
@@ -36,7 +45,46 @@ def slim_targets() -> list:
     from tf1kit import layers
 
     slim_layers = sys.modules["tf_slim.layers.layers"]
+    slim_utils = sys.modules["tf_slim.layers.utils"]
     targets = [(slim_layers, name, layers) for name in _SLIM_LAYER_MODULES]
+    targets.append((slim_layers, "ops", _OpsNamingEagerScopes()))
+    original_collect = vars(slim_utils)["collect_named_outputs"]
+    targets.append((slim_utils, "collect_named_outputs", functools.wraps(original_collect)(
+        functools.partial(_collect_named_outputs, original_collect))))
     if "Tensor" not in vars(ops):
         targets.append((ops, "Tensor", tf.Tensor))
     return targets
+
+
+class _OpsNamingEagerScopes:
+    """TensorFlow's `ops` module, but `name_scope` names its scope eagerly too."""
+
+    def __getattr__(self, name):
+        return getattr(ops, name)
+
+    @staticmethod
+    def name_scope(name, default_name=None, values=None, skip_on_eager=True):
+        if not tf.executing_eagerly():
+            return ops.name_scope(name, default_name, values, skip_on_eager)
+        return _eager_scope_name(name or default_name)
+
+
+@contextlib.contextmanager
+def _eager_scope_name(name):
+    """Eager ops have no name scope; the variable scope stands in for it, as
+    in a TF1 graph where slim's variable and name scopes coincide."""
+    if name and not name.endswith("/"):
+        outer = tf.compat.v1.get_variable_scope().name
+        name = f"{outer}/{name}/" if outer else f"{name}/"
+    yield name
+
+
+def _collect_named_outputs(original, collections, alias, outputs):
+    if collections and alias and tf.executing_eagerly():
+        # Eager collections live in a global graph for the whole process:
+        # keep one tensor per alias, the latest call's.
+        stripped = alias[:-1] if alias.endswith("/") else alias
+        for key in [collections] if isinstance(collections, str) else collections:
+            entries = tf.compat.v1.get_collection_ref(key)
+            entries[:] = [t for t in entries if stripped not in getattr(t, "aliases", ())]
+    return original(collections, alias, outputs)

@@ -471,6 +471,9 @@ def _module_regularization_losses(module):
     losses = []
     for store in stores_below(module):
         losses.extend(store.regularization_losses())
+        calls_losses = store.__dict__.get("activity_losses")  # tf1kit.layers' add_loss
+        if calls_losses is not None and calls_losses[0] is store.created_in_call:
+            losses.extend(calls_losses[1])  # only the last call's
     return losses
 
 

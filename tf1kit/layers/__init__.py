@@ -6,6 +6,7 @@ and inside `track_tf1_style_variables` the decorated owner tracks them.
 `tf1kit.install()` makes `tf.compat.v1.layers` resolve to this module.
 """
 
+from tf1kit.layers import experimental
 from tf1kit.layers.base import Layer
 from tf1kit.layers.batch_normalization import BatchNormalization, batch_normalization
 from tf1kit.layers.conv_transpose import (
@@ -38,5 +39,5 @@ __all__ = [
     "average_pooling2d", "average_pooling3d", "batch_normalization", "conv1d", "conv2d",
     "conv2d_transpose", "conv3d", "conv3d_transpose", "dense", "dropout", "flatten",
     "max_pooling1d", "max_pooling2d", "max_pooling3d", "separable_conv1d",
-    "separable_conv2d",
+    "separable_conv2d", "experimental",
 ]

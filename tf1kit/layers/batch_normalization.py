@@ -11,6 +11,13 @@
 * `fused=None` uses the fused kernel for 4-D/5-D inputs with channels on axis
   1 or last, as TF1 did. The fused kernel's variance (and so the moving
   variance) carries Bessel's correction; the non-fused path's does not.
+* float16/bfloat16 inputs keep float32 parameters and statistics (TF1 raised
+  them); the plain path takes moments in float32 and normalizes in the
+  input's dtype. Under a mixed policy the layer computes in the policy's
+  dtype the same way.
+* `virtual_batch_size` (ghost batch norm) splits the batch into virtual
+  batches whenever training is not known to be False (a placeholder
+  included), as TF1 did; inference with a constant False needs no split.
 """
 
 from __future__ import annotations
@@ -30,6 +37,33 @@ _FUSED_LAYOUTS = {(4, 1): "NCHW", (4, 3): "NHWC", (5, 1): "NCDHW", (5, 4): "NDHW
 
 
 class BatchNormalization(Layer):
+    """Normalizes by batch statistics when training, moving ones otherwise.
+
+    Args:
+        axis: the feature axis (or a list of axes) that keeps its own
+            statistics; -1 is channels last.
+        momentum: decay of the moving mean and variance.
+        epsilon: added to the variance.
+        center, scale: whether to learn `beta` / `gamma`.
+        *_initializer, *_regularizer, *_constraint: for beta, gamma and the
+            moving statistics.
+        renorm, renorm_clipping, renorm_momentum: batch renormalization.
+        fused: None/True for the fused kernel where it applies, False never.
+        virtual_batch_size: ghost batch normalization over sub-batches.
+        adjustment: callable giving (scale, bias) to adjust the normalized
+            values while training.
+        trainable, name: see `Layer`.
+
+    Example:
+
+    ```python
+    bn = tf.compat.v1.layers.BatchNormalization(momentum=0.9)
+    y = bn(tf.random.normal([8, 4]), training=True)   # updates the moving statistics
+    ```
+    """
+
+    _autocast_variables = False  # parameters stay float32; the call casts them
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer=ZEROS, gamma_initializer=ONES,
                  moving_mean_initializer=ZEROS, moving_variance_initializer=ONES,
@@ -64,7 +98,35 @@ class BatchNormalization(Layer):
         self.fused = True if fused is None else fused
         self._requested_axis = self.axis
         self.renorm = bool(renorm)
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
         self._renorm = BatchRenorm(renorm_clipping, renorm_momentum) if renorm else None
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self._requested_axis
+        for argument in (
+                "momentum", "epsilon", "center", "scale", "beta_initializer",
+                "gamma_initializer", "moving_mean_initializer",
+                "moving_variance_initializer", "beta_regularizer", "gamma_regularizer",
+                "beta_constraint", "gamma_constraint"):
+            config[argument] = getattr(self, argument)
+        if self.renorm:
+            config.update(renorm=True, renorm_clipping=self.renorm_clipping,
+                          renorm_momentum=self.renorm_momentum)
+        if self.virtual_batch_size is not None:
+            config["virtual_batch_size"] = self.virtual_batch_size
+        return config
+
+    def compute_output_shape(self, input_shape):
+        return input_shape  # unchanged, and as given (TF1 did not convert it)
+
+    @property
+    def _param_dtype(self):
+        # TF1 raised half-precision parameters to float32.
+        if self.dtype in ("float16", "bfloat16") or self.dtype is None:
+            return "float32"
+        return self.dtype
 
     # -- build -----------------------------------------------------------------
     def build(self, input_shape):
@@ -80,33 +142,37 @@ class BatchNormalization(Layer):
                 f"{tuple(input_shape.as_list())} and axis={tuple(self.axis)}")
         self.input_spec = InputSpec(ndim=rank, axes=sizes)
         param_shape = self._param_shape(sizes, rank)
+        param_dtype = self._param_dtype
         self.gamma = self.beta = None
         if self.scale:
             self.gamma = self.add_weight(
-                "gamma", shape=param_shape, initializer=self.gamma_initializer,
+                "gamma", shape=param_shape, dtype=param_dtype,
+                initializer=self.gamma_initializer,
                 regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
                 trainable=True)
         if self.center:
             self.beta = self.add_weight(
-                "beta", shape=param_shape, initializer=self.beta_initializer,
+                "beta", shape=param_shape, dtype=param_dtype,
+                initializer=self.beta_initializer,
                 regularizer=self.beta_regularizer, constraint=self.beta_constraint,
                 trainable=True)
-        self.moving_mean = self._add_statistic("moving_mean", param_shape,
+        self.moving_mean = self._add_statistic("moving_mean", param_shape, param_dtype,
                                                self.moving_mean_initializer)
-        self.moving_variance = self._add_statistic("moving_variance", param_shape,
+        self.moving_variance = self._add_statistic("moving_variance", param_shape, param_dtype,
                                                    self.moving_variance_initializer)
         if self._renorm is not None:
             self._renorm.create_variables(self, param_shape)
         self.built = True
 
-    def _add_statistic(self, name, shape, initializer):
+    def _add_statistic(self, name, shape, dtype, initializer):
         """A moving statistic: not trained, averaged across replicas on read."""
         partitioner = self._scope.partitioner if self._scope is not None else None
         if partitioner is not None:
             self._scope.set_partitioner(None)  # statistics are never partitioned
         try:
             return self.add_weight(
-                name, shape=shape, initializer=initializer, trainable=False,
+                name, shape=shape, dtype=dtype, initializer=initializer,
+                trainable=False,
                 synchronization=tf.VariableSynchronization.ON_READ,
                 aggregation=tf.VariableAggregation.MEAN)
         finally:
@@ -166,8 +232,9 @@ class BatchNormalization(Layer):
                 return self._fused_call(inputs, training)
             return self._plain_call(inputs, training)
         full_shape = tf.concat([[-1], tf.shape(inputs)[1:]], axis=0)
-        # TF1 (v2 behaviour) splits into virtual batches only for training=True.
-        leading = [self.virtual_batch_size, -1] if constant_value(training) else [-1, 1]
+        # TF1 split into virtual batches unless training is known to be False
+        # (a placeholder too); inference needs no split, so any batch size works.
+        leading = [-1, 1] if constant_value(training) is False else [self.virtual_batch_size, -1]
         grouped = tf.reshape(inputs, tf.concat([leading, tf.shape(inputs)[1:]], axis=0))
         outputs = self._plain_call(grouped, training)
         return tf.reshape(outputs, full_shape)
@@ -207,9 +274,6 @@ class BatchNormalization(Layer):
         return outputs
 
     def _plain_call(self, inputs, training):
-        input_dtype = inputs.dtype
-        if input_dtype in (tf.float16, tf.bfloat16):
-            inputs = tf.cast(inputs, tf.float32)  # statistics in float32
         rank = inputs.shape.rank
         reduction_axes = [i for i in range(rank) if i not in self.axis]
         if self.virtual_batch_size is not None:
@@ -221,12 +285,11 @@ class BatchNormalization(Layer):
         else:
             mean, variance, scale, offset = self._training_statistics(
                 inputs, training, reduction_axes, broadcast, scale, offset)
+        # As TF1: statistics in the parameters' dtype, normalization in the input's.
         cast = lambda t: None if t is None else tf.cast(t, inputs.dtype)  # noqa: E731
         outputs = tf.nn.batch_normalization(
             inputs, cast(broadcast(mean)), cast(broadcast(variance)), cast(offset),
             cast(scale), self.epsilon)
-        if input_dtype != outputs.dtype:
-            outputs = tf.cast(outputs, input_dtype)
         outputs.set_shape(inputs.shape)
         return outputs
 

@@ -20,6 +20,11 @@ class Conv(Layer):
     """Shared machinery of the convolution layers (rank 1, 2 or 3)."""
 
     causal_allowed = False
+    _config_arguments = (
+        "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
+        "activation", "use_bias", "kernel_initializer", "bias_initializer",
+        "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+        "kernel_constraint", "bias_constraint")
 
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
                  data_format="channels_last", dilation_rate=1, activation=None,
@@ -103,6 +108,25 @@ class Conv(Layer):
                 "bias", shape=[self.filters], initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
+    def spatial_output_size(self, size, axis):
+        """Output length along spatial `axis` for an input length `size`."""
+        if size is None:
+            return None
+        kernel = self.kernel_size[axis]
+        dilated = kernel + (kernel - 1) * (self.dilation_rate[axis] - 1)
+        if self.padding == "valid":
+            size = size - dilated + 1
+        return (size + self.strides[axis] - 1) // self.strides[axis]
+
+    def compute_output_shape(self, input_shape):
+        dims = tf.TensorShape(input_shape).with_rank(self.rank + 2).as_list()
+        first = self.data_format == "channels_first"
+        spatial = dims[2:] if first else dims[1:-1]
+        sizes = [self.spatial_output_size(size, axis) for axis, size in enumerate(spatial)]
+        if first:
+            return tf.TensorShape([dims[0], self.filters, *sizes])
+        return tf.TensorShape([dims[0], *sizes, self.filters])
+
     # -- plain convolution ---------------------------------------------------
     def build(self, input_shape):
         channels = self.input_channels(input_shape)
@@ -126,6 +150,23 @@ class Conv(Layer):
 
 
 class Conv1D(Conv):
+    """1-D convolution over `[batch, length, channels]` (or channels first).
+
+    Args:
+        filters: number of output channels.
+        kernel_size, strides, dilation_rate: an int or a 1-tuple.
+        padding: "valid", "same" or "causal".
+        data_format: "channels_last" (default) or "channels_first".
+        activation, use_bias, kernel_*/bias_*/activity_regularizer,
+        trainable, name: as in `Dense`.
+
+    Example:
+
+    ```python
+    tf.compat.v1.layers.Conv1D(4, 3)(tf.ones([2, 10, 3]))   # shape [2, 8, 4]
+    ```
+    """
+
     _keras3_kernel_alias = True
 
     causal_allowed = True
@@ -144,6 +185,23 @@ class Conv1D(Conv):
 
 
 class Conv2D(Conv):
+    """2-D convolution over `[batch, height, width, channels]` (or NCHW).
+
+    Args:
+        filters: number of output channels.
+        kernel_size, strides, dilation_rate: an int or a 2-tuple.
+        padding: "valid" or "same".
+        data_format: "channels_last" (default) or "channels_first".
+        activation, use_bias, kernel_*/bias_*/activity_regularizer,
+        trainable, name: as in `Dense`.
+
+    Example:
+
+    ```python
+    tf.compat.v1.layers.Conv2D(8, 3, padding="same")(tf.ones([1, 5, 5, 3]))
+    ```
+    """
+
     _keras3_kernel_alias = True
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
@@ -160,6 +218,17 @@ class Conv2D(Conv):
 
 
 class Conv3D(Conv):
+    """3-D convolution over `[batch, depth, height, width, channels]`.
+
+    Args: as `Conv2D`, with 3-tuples.
+
+    Example:
+
+    ```python
+    tf.compat.v1.layers.Conv3D(2, 2)(tf.ones([1, 4, 4, 4, 1]))   # [1, 3, 3, 3, 2]
+    ```
+    """
+
     _keras3_kernel_alias = True
 
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid",

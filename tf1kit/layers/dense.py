@@ -10,7 +10,32 @@ from tf1kit.layers.input_spec import InputSpec
 
 
 class Dense(Layer):
+    """`outputs = activation(inputs @ kernel + bias)` over the last axis.
+
+    Args:
+        units: size of the last axis of the output.
+        activation: callable or name; None is linear.
+        use_bias: whether to add `bias`.
+        kernel_initializer, bias_initializer: initializers; a None kernel
+            initializer is TF1's default (glorot uniform, via get_variable).
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional.
+        kernel_constraint, bias_constraint: optional projections after updates.
+        trainable, name: see `Layer`.
+
+    Example:
+
+    ```python
+    layer = tf.compat.v1.layers.Dense(3, activation=tf.nn.relu)
+    layer(tf.ones([2, 5]))            # kernel dense/kernel [5, 3]
+    layer.compute_output_shape((None, 7, 5))   # (None, 7, 3)
+    ```
+    """
+
     _keras3_kernel_alias = True
+    _config_arguments = (
+        "units", "activation", "use_bias", "kernel_initializer", "bias_initializer",
+        "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+        "kernel_constraint", "bias_constraint")
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer=None,
                  bias_initializer=tf.compat.v1.zeros_initializer(), kernel_regularizer=None,
@@ -49,6 +74,14 @@ class Dense(Layer):
                 "bias", shape=[self.units], initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint)
         self.built = True
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tf.TensorShape(input_shape).with_rank_at_least(2)
+        if tf.compat.dimension_value(input_shape[-1]) is None:
+            raise ValueError(
+                "The last dimension of the input shape of a Dense layer should be "
+                f"defined. Found None. Received: input_shape={input_shape}")
+        return input_shape[:-1].concatenate(self.units)
 
     def call(self, inputs):
         rank = inputs.shape.rank

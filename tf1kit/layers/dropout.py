@@ -16,6 +16,23 @@ from tf1kit.layers.branching import resolve_training, smart_cond
 
 
 class Dropout(Layer):
+    """Zeroes a fraction `rate` of the inputs when training, scaling the rest.
+
+    Args:
+        rate: fraction to drop (a float or a scalar tensor).
+        noise_shape: shape of the keep mask, broadcast over the inputs; None
+            entries take the input's size.
+        seed: operation seed; successive calls use seed, seed+1, ...
+
+    Example:
+
+    ```python
+    tf.compat.v1.layers.Dropout(0.5)(tf.ones([2, 4]), training=True)
+    ```
+    """
+
+    _config_arguments = ("rate", "noise_shape", "seed")
+
     def __init__(self, rate=0.5, noise_shape=None, seed=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
         if isinstance(rate, numbers.Real) and not 0 <= rate <= 1:
@@ -32,6 +49,9 @@ class Dropout(Layer):
             return tf.identity(inputs)
         training = resolve_training(training)
         return smart_cond(training, lambda: self._drop(inputs), lambda: tf.identity(inputs))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape  # unchanged, and as given (TF1 did not convert it)
 
     def _drop(self, inputs):
         return tf.nn.dropout(inputs, rate=self.rate, noise_shape=self._noise_shape(inputs),

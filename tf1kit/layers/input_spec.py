@@ -6,7 +6,21 @@ import tensorflow as tf
 
 
 class InputSpec:
-    """Rank, dtype and fixed axis sizes a layer expects of its input."""
+    """Rank, dtype, shape and fixed axis sizes a layer expects of its input.
+
+    Args:
+        dtype: the expected dtype.
+        shape: the expected shape; None entries match any size (sets ndim).
+        ndim, max_ndim, min_ndim: the expected rank or its bounds.
+        axes: {axis: size} that must match.
+
+    Example:
+
+    ```python
+    layer.input_spec = tf.compat.v1.layers.InputSpec(shape=(None, 3))
+    layer(tf.ones([2, 4]))   # ValueError: ... expected shape=(None, 3), found shape=(2, 4)
+    ```
+    """
 
     def __init__(self, dtype=None, shape=None, ndim=None, max_ndim=None,
                  min_ndim=None, axes=None, allow_last_axis_squeeze=False,
@@ -48,6 +62,12 @@ def check_input(spec: InputSpec | None, inputs, layer_name: str, index: int = 0)
     if spec.dtype is not None and inputs.dtype.name != spec.dtype:
         raise ValueError(
             f"{prefix}expected dtype={spec.dtype}, found dtype={inputs.dtype.name}")
+    if spec.shape is not None:
+        for expected, actual in zip(spec.shape, shape.as_list()):
+            if expected is not None and actual is not None and expected != actual:
+                raise ValueError(
+                    f"{prefix}expected shape={spec.shape}, found "
+                    f"shape={tuple(shape.as_list())}")
     for axis, size in spec.axes.items():
         actual = shape[axis]
         if size is not None and actual is not None and actual != size:

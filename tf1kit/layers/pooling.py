@@ -14,7 +14,22 @@ from tf1kit.layers.input_spec import InputSpec
 
 
 class Pooling(Layer):
-    """A pooling layer of one rank and one reduction (max or average)."""
+    """A pooling layer of one rank and one reduction (max or average).
+
+    Args:
+        pool_size: an int or a tuple of `rank` ints.
+        strides: an int or a tuple of `rank` ints (required, as in TF1).
+        padding: "valid" or "same".
+        data_format: "channels_last" (default) or "channels_first".
+
+    Example:
+
+    ```python
+    tf.compat.v1.layers.MaxPooling2D(2, 2)(tf.ones([1, 4, 4, 3]))   # [1, 2, 2, 3]
+    ```
+    """
+
+    _config_arguments = ("pool_size", "padding", "strides", "data_format")
 
     rank: int  # number of spatial axes, set by each subclass
     reduce: staticmethod  # tf.nn.max_pool or tf.nn.avg_pool
@@ -29,6 +44,20 @@ class Pooling(Layer):
         self.padding = args.normalize_padding(padding)
         self.data_format = args.normalize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def compute_output_shape(self, input_shape):
+        dims = tf.TensorShape(input_shape).with_rank(self.rank + 2).as_list()
+        first = self.data_format == "channels_first"
+        spatial = dims[2:] if first else dims[1:-1]
+        sizes = []
+        for axis, size in enumerate(spatial):
+            if size is not None and self.padding == "valid":
+                size = size - self.pool_size[axis] + 1
+            stride = self.strides[axis]
+            sizes.append(None if size is None else (size + stride - 1) // stride)
+        if first:
+            return tf.TensorShape([dims[0], dims[1], *sizes])
+        return tf.TensorShape([dims[0], *sizes, dims[-1]])
 
     def call(self, inputs):
         channels_first = self.data_format == "channels_first"

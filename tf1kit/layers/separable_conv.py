@@ -13,6 +13,13 @@ from tf1kit.layers.convolution import ZEROS, Conv, call_functional
 
 
 class SeparableConv(Conv):
+    """Depthwise then pointwise convolution (rank 1 or 2)."""
+
+    _config_arguments = Conv._config_arguments + (
+        "depth_multiplier", "depthwise_initializer", "pointwise_initializer",
+        "depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint",
+        "pointwise_constraint")
+
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid",
                  data_format="channels_last", dilation_rate=1, depth_multiplier=1,
                  activation=None, use_bias=True, depthwise_initializer=None,
@@ -70,6 +77,18 @@ class SeparableConv(Conv):
 
 
 class SeparableConv1D(SeparableConv):
+    """Separable 1-D convolution.
+
+    Args: as `Conv1D`, plus `depth_multiplier` and depthwise_*/pointwise_*
+    initializers, regularizers and constraints.
+
+    Example:
+
+    ```python
+    tf.compat.v1.layers.SeparableConv1D(4, 3)(tf.ones([2, 10, 3]))   # [2, 8, 4]
+    ```
+    """
+
     causal_allowed = True
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid",
@@ -89,6 +108,18 @@ class SeparableConv1D(SeparableConv):
 
 
 class SeparableConv2D(SeparableConv):
+    """Separable 2-D convolution.
+
+    Args: as `Conv2D`, plus `depth_multiplier` and depthwise_*/pointwise_*
+    initializers, regularizers and constraints.
+
+    Example:
+
+    ```python
+    tf.compat.v1.layers.SeparableConv2D(4, 3)(tf.ones([1, 5, 5, 3]))   # [1, 3, 3, 4]
+    ```
+    """
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid",
                  data_format="channels_last", dilation_rate=(1, 1), depth_multiplier=1,
                  activation=None, use_bias=True, depthwise_initializer=None,

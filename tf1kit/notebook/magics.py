@@ -110,6 +110,37 @@ class TF1Magics(Magics):
         except (TypeError, ValueError) as error:
             raise UsageError(str(error)) from None
 
+    @line_magic
+    @magic_arguments()
+    @argument("layer", help="The decorated TF1 layer (or %%%%tf1layer instance) to convert.")
+    @argument("inputs", nargs="+", help="An expression for one example batch, e.g. tf.ones([2, 8]).")
+    def tf1convert(self, line):
+        """Convert LAYER's TF1 forward pass to native Keras 3 code (tf1kit.to_keras).
+
+        The generated classes go into the next cell, to run and edit; the verify
+        report (or what could not be converted) is shown. Returns the
+        conversion, whose weight_map loads TF1 checkpoints into the new model.
+        """
+        from IPython.display import display
+
+        from tf1kit.convert import to_keras
+
+        self._parse(self.tf1convert, line)
+        layer_text, inputs_text = line.strip().split(None, 1)  # the inputs may hold spaces
+        values = []
+        for text in (layer_text, inputs_text):
+            try:
+                values.append(self.shell.ev(text))
+            except Exception as error:
+                raise UsageError(f"%tf1convert: evaluating {text!r} failed: "
+                                 f"{type(error).__name__}: {error}") from None
+        result = to_keras(*values)
+        self.shell.set_next_input(result.source, replace=False)
+        print(result.summary())
+        if result.report is not None:
+            display(result.report)
+        return result
+
     def _parse(self, magic, line):
         try:
             return parse_argstring(magic, line)

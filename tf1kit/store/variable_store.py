@@ -37,10 +37,10 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         # Eager execution would otherwise forget variables between calls.
         self._store_eager_variables = True
         self._layers = {}
-        # tf.Module discovers only tf.Variables: expose each variable's backing
-        # tf.Variable (it carries the TF1 name) for tf.Module owners, and those
-        # of Keras layers made by get_or_create_layer (Keras 3 layers are not
-        # tf.Modules, so `module.variables` would not find them).
+        # tf.Module owners discover their variables here (TF1Variable counts
+        # as a tf.Variable), the same objects their TF1 layers hold, and the
+        # backing tf.Variables of Keras layers made by get_or_create_layer
+        # (Keras 3 layers are not tf.Modules: `module.variables` would miss them).
         # Untracked (no checkpoint dependency): the keras variables in `_vars`
         # and the layers in `_layers` are what checkpoints save.
         object.__setattr__(self, "_tf_variables", {})
@@ -91,7 +91,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
 
     def restore(self, variable):
         """Takes back a variable that `drop` removed."""
-        self._tf_variables[variable.tf1_name] = variable.value
+        self._tf_variables[variable.tf1_name] = variable
         self._vars[variable.tf1_name] = variable
 
     def add_layer(self, key, layer):
@@ -179,7 +179,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         try:
             if self.on_variable_created is not None:
                 self.on_variable_created(variable)
-            self._tf_variables[name] = variable.value
+            self._tf_variables[name] = variable
             self._vars[name] = variable  # the commit: everything before it is undone on failure
         except BaseException:
             self._vars.pop(name, None)

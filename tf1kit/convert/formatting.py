@@ -1,0 +1,75 @@
+"""Line wrapping for the generated source (calls broken at top-level commas)."""
+
+from __future__ import annotations
+
+WIDTH = 99
+
+
+def wrap(text: str, width: int = WIDTH) -> str:
+    return "\n".join(_wrap_line(line, width) for line in text.split("\n"))
+
+
+def _wrap_line(line: str, width: int) -> str:
+    if len(line) <= width:
+        return line
+    trailer = len(line) - len(line.rstrip(",:"))
+    body = line[:len(line) - trailer] if trailer else line
+    opening = _outer_call(body)
+    if opening is None:
+        return line
+    head, inner = body[:opening + 1], body[opening + 1:-1]
+    tail = body[-1] + line[len(body):]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    pieces = _split_top_level(inner)
+    rows, current = [], indent
+    for index, piece in enumerate(pieces):
+        piece = piece.strip() + ("," if index < len(pieces) - 1 else tail)
+        if current != indent and len(f"{current} {piece}") > width:
+            rows.append(current)
+            current = indent + piece
+        else:
+            current = indent + piece if current == indent else f"{current} {piece}"
+    rows.append(current)
+    return "\n".join([head] + [_wrap_line(r, width) for r in rows])
+
+
+def _outer_call(line: str):
+    """Index of the bracket whose partner ends the line (a call or a list)."""
+    if not line.endswith((")", "]")):
+        return None
+    depth, quote = 0, None
+    for index in range(len(line) - 1, -1, -1):
+        char = line[index]
+        if quote:
+            if char == quote:
+                quote = None
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in ")]}":
+            depth += 1
+        elif char in "([{":
+            depth -= 1
+            if depth == 0:
+                return index if char + line[-1] in ("()", "[]") else None
+    return None
+
+
+def _split_top_level(text: str) -> list:
+    pieces, depth, quote, start = [], 0, None, 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = None
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            pieces.append(text[start:index])
+            start = index + 1
+    pieces.append(text[start:])
+    return [p for p in pieces if p.strip()]
