@@ -12,6 +12,7 @@ import keras
 import tf1kit
 from interrupts import interrupt_at
 from tf1kit.checkpoint import CheckpointReadError
+from tf1kit.checkpoint.tf1_checkpoint import DEFAULT_IGNORED
 
 v1 = tf.compat.v1
 
@@ -394,3 +395,58 @@ def test_any_slot_below_a_model_variable_is_ignored_without_patterns(slot_named_
     assert report.unexpected == ["global_step"]
     assert len(report.ignored) == 6 and all(k.endswith(("/adam_m", "/adam_v"))
                                             for k in report.ignored)
+
+
+# -- native Keras weights, keyed by their path --------------------------------
+
+NATIVE_NAMES = {"model/hidden/kernel": "hidden/kernel", "model/hidden/bias": "hidden/bias",
+                "model/out/kernel": "out/kernel"}
+SKIP_STEPS = DEFAULT_IGNORED + (r"^model/steps$",)
+
+
+def native_rewrite():
+    """The TF1 forward pass as native Keras 3 layers (what to_keras would write)."""
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3, "relu", name="hidden")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(2, use_bias=False, name="out")(hidden))
+
+
+def test_a_native_model_loads_by_weight_path_through_name_map(tf1_checkpoint):
+    prefix, expected = tf1_checkpoint
+    model = native_rewrite()
+    before = [w.numpy().copy() for w in model.weights]
+    with pytest.warns(UserWarning, match="missing from checkpoint: hidden/bias, hidden/kernel"):
+        unmapped = tf1kit.load_tf1_checkpoint(model, prefix, ignore=SKIP_STEPS)
+    assert not unmapped.assigned and "model/out/kernel" in unmapped.unexpected
+    for weight, value in zip(model.weights, before):
+        np.testing.assert_array_equal(weight.numpy(), value)
+    report = tf1kit.load_tf1_checkpoint(model, prefix, name_map=NATIVE_NAMES, ignore=SKIP_STEPS)
+    assert report.complete and report.loaded == sorted(NATIVE_NAMES.values())
+    np.testing.assert_allclose(model(X).numpy(), expected, rtol=1e-6)
+
+
+def test_native_weights_of_a_shim_model_load_only_where_name_map_sends_keys(tf1_checkpoint):
+    """A half-migrated model: TF1 variables by name, its native head by path."""
+    prefix, expected = tf1_checkpoint
+
+    class HalfMigrated(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            with v1.variable_scope("model"):
+                with v1.variable_scope("hidden"):
+                    w = v1.get_variable("kernel", [4, 3])
+                    b = v1.get_variable("bias", [3], initializer=v1.zeros_initializer())
+                v1.get_variable("steps", [], dtype=tf.int64, initializer=v1.zeros_initializer())
+            head = tf1kit.get_or_create_layer(
+                "out", lambda: keras.layers.Dense(2, use_bias=False, name="out"))
+            return head(tf.nn.relu(tf.matmul(x, w) + b))
+
+    layer = HalfMigrated()
+    layer(X)
+    head_kernel = next(w for w in layer.weights if not hasattr(w, "tf1_name"))
+    partial = tf1kit.load_tf1_checkpoint(layer, prefix, partial=True)
+    assert partial.unexpected == ["model/out/kernel"] and partial.missing == []
+    report = tf1kit.load_tf1_checkpoint(layer, prefix,
+                                        name_map={"model/out/kernel": head_kernel.path})
+    assert report.complete and head_kernel.path in report.loaded
+    np.testing.assert_allclose(layer(X).numpy(), expected, rtol=1e-6)

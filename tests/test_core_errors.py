@@ -40,6 +40,24 @@ def test_get_or_create_layer_outside_a_decorated_method():
         tf1kit.get_or_create_layer("dense_model", lambda: keras.layers.Dense(1))
 
 
+def _scope_counts():
+    from tensorflow.python.ops import variable_scope as tf_variable_scope
+
+    return dict(tf_variable_scope.get_variable_scope_store().variable_scopes_count)
+
+
+# Scope counters outside any call, as earlier test modules left them: a
+# decorated call must leave them exactly so.
+COUNTS_OUTSIDE: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _counts_outside_calls():
+    COUNTS_OUTSIDE.clear()
+    COUNTS_OUTSIDE.update(_scope_counts())
+    yield
+
+
 class Configurable(keras.layers.Layer):
     """Runs whatever get_variable arguments the test sets, after one good variable."""
 
@@ -111,7 +129,7 @@ def assert_state_unchanged(layer, names):
     assert list(find_store(layer).variables_by_name) == names
     assert (active.store, active.depth) == (None, 0)
     assert v1.get_variable_scope().name == "" and tf.get_current_name_scope() == ""
-    assert tf_variable_scope.get_variable_scope_store().variable_scopes_count == {}
+    assert tf_variable_scope.get_variable_scope_store().variable_scopes_count == COUNTS_OUTSIDE
 
 
 @pytest.mark.parametrize("name", [123, None])

@@ -85,6 +85,18 @@ class Module(tf.Module):
 X = tf.constant(np.arange(6, dtype=np.float32).reshape(2, 3) / 10)
 
 
+# Scope counters outside any call, as earlier test modules left them: every
+# decorated call, interrupted or not, must leave them exactly so.
+COUNTS_OUTSIDE: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _counts_outside_calls():
+    COUNTS_OUTSIDE.clear()
+    COUNTS_OUTSIDE.update(tf_variable_scope.get_variable_scope_store().variable_scopes_count)
+    yield
+
+
 def owners_of(root):
     if isinstance(root, keras.layers.Layer):
         return [layer for layer in root._flatten_layers(include_self=True, recursive=True)
@@ -97,7 +109,7 @@ def assert_consistent(root, foreign_state=True):
     `foreign_state=False` skips Keras' global state and TF's name scope."""
     assert (active.store, active.graph, active.depth) == (None, None, 0)
     assert v1.get_variable_scope().name == ""
-    assert tf_variable_scope.get_variable_scope_store().variable_scopes_count == {}
+    assert tf_variable_scope.get_variable_scope_store().variable_scopes_count == COUNTS_OUTSIDE
     if foreign_state:
         assert tf.get_current_name_scope() == ""
         for key in KERAS_STATE:
@@ -107,7 +119,7 @@ def assert_consistent(root, foreign_state=True):
         store = find_store(owner)
         assert set(store._tf_variables) == set(store._vars)
         for name, variable in store._vars.items():
-            assert store._tf_variables[name] is variable.value
+            assert store._tf_variables[name] is variable
             in_stores[id(variable)] = name
         if isinstance(owner, keras.layers.Layer):
             tracked = [id(v) for v in owner._trainable_variables + owner._non_trainable_variables]

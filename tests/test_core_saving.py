@@ -116,7 +116,8 @@ def feed(layer_class):
 def perturb(model):
     """Weights that differ from any fresh initialization."""
     for i, v in enumerate(model.weights):
-        v.assign(np.random.RandomState(i).uniform(-1, 1, v.shape).astype(v.dtype))
+        v.assign(np.random.RandomState(i).uniform(-1, 1, v.shape).astype(
+            tf.as_dtype(v.dtype).as_numpy_dtype))
 
 
 @pytest.mark.parametrize("layer_class", [DictInputs, TupleInputs, PositionalInputs])

@@ -83,7 +83,9 @@ def load_tf1_checkpoint(obj, path: str, partial: bool = False,
     """Assigns the values of a TF1 checkpoint to `obj`'s shim variables by name.
 
     Args:
-        obj: a decorated layer, model or tf.Module (or a model containing them).
+        obj: a decorated layer, model or tf.Module (or a model containing them),
+            or a native Keras 3 model (its weights are keyed by `path`, so pass
+            `name_map` from TF1 names to paths, e.g. `to_keras`' `weight_map`).
         path: the checkpoint prefix (`.../model.ckpt-100`), its `.index` or
             `.data-*` file, or a directory holding one.
         partial: assign what matches even when something does not.
@@ -104,7 +106,7 @@ def load_tf1_checkpoint(obj, path: str, partial: bool = False,
         report.loaded  # ['model/conv2d/bias', 'model/conv2d/kernel', ...]
         ```
     """
-    variables = shim_variables(obj)
+    model_variables(obj)  # a wrong or never-called object is named before any file is read
     prefix = _resolve_prefix(path)
     reader = _open(prefix)
     report = CheckpointReport(path=prefix)
@@ -112,6 +114,7 @@ def load_tf1_checkpoint(obj, path: str, partial: bool = False,
     dtypes = reader.get_variable_to_dtype_map()
     patterns = [re.compile(p) for p in ignore]
     rename = _renamer(name_map)
+    variables = model_variables(obj, targets={rename(name) for name in shapes})
     matched, sources = {}, {}
     for ckpt_name in sorted(shapes):
         model_name = rename(ckpt_name)
@@ -148,8 +151,15 @@ def load_tf1_checkpoint(obj, path: str, partial: bool = False,
     return report
 
 
-def shim_variables(obj) -> dict:
-    """TF1 name -> variable for every shim variable reachable from `obj`."""
+def model_variables(obj, targets=()) -> dict:
+    """Checkpoint name -> variable: shim variables by their TF1 name, native
+    Keras weights by their `path`.
+
+    A model with shim variables is keyed by TF1 names; its native Keras
+    weights join only where `name_map` sends a checkpoint key to their path.
+    A model with none (a native rewrite, e.g. from `tf1kit.to_keras`) is keyed
+    by its weights' paths, every one expected in the checkpoint.
+    """
     if isinstance(obj, keras.layers.Layer):
         candidates = obj.weights
     elif isinstance(obj, tf.Module):
@@ -158,12 +168,23 @@ def shim_variables(obj) -> dict:
         raise TypeError(
             f"load_tf1_checkpoint: expected a Keras layer/model or tf.Module, "
             f"got {type(obj).__name__}.")
-    found = {v.tf1_name: v for v in candidates if hasattr(v, "tf1_name")}
-    if not found:
+    shim = {v.tf1_name: v for v in candidates if hasattr(v, "tf1_name")}
+    native = {}
+    for v in candidates:
+        if not hasattr(v, "tf1_name") and getattr(v, "path", None):
+            if v.path in native and native[v.path] is not v:
+                raise ValueError(
+                    f"load_tf1_checkpoint: two weights of {type(obj).__name__} share the "
+                    f"path {v.path!r}; name the layers apart to load by path.")
+            native[v.path] = v
+    if not shim and not native:
         raise ValueError(
             f"load_tf1_checkpoint: {type(obj).__name__} has no TF1-style variables yet; "
             "call it once on an input so its get_variable calls create them.")
-    return found
+    if not shim:
+        return native
+    mapped = {path: v for path, v in native.items() if path in targets and path not in shim}
+    return {**shim, **mapped}
 
 
 _DATA_SUFFIX = re.compile(r"\.data-\d{5}-of-\d{5}$")
