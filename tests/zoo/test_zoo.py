@@ -28,16 +28,8 @@ NAMES = NETS + ["bert", "lstm_lm"]
 CASES = {name: graph_case(f"zoo_{name}", f"{MODELS}\nMODEL = {name!r}\n{GRAPH_RUNNER}")
          for name in NAMES}
 
-# Fixes that live on other branches (the lead merges them, then flips these).
-_NEEDS_IDENTITY_EQUALITY = pytest.mark.xfail(
-    strict=True, reason="TF-Slim's batch_norm tests collection membership (`var not in "
-    "get_collection(...)`), which compares variables with ==: "
-    "needs TF1Variable identity equality (issue 15 item 1, the `variables` branch)")
 
-
-@pytest.fixture(scope="module", params=[
-    pytest.param(name, marks=[_NEEDS_IDENTITY_EQUALITY] if name.startswith("inception") else [])
-    for name in NAMES])
+@pytest.fixture(scope="module", params=NAMES)
 def run(request):
     """One model at a time (module scope groups the tests by model); its
     variables are released before the next model is built."""
