@@ -13,9 +13,10 @@ first test that asks for an official result runs *every* registered case in a
 single subprocess, so the suite pays for one extra TensorFlow import.
 
 `graph_case(name, source)` registers TF1 graph-mode source (the other oracle):
-it runs only in that subprocess, inside a fresh `tf.Graph`, where
+`tf1_graph(name)` runs it in that subprocess, inside a fresh `tf.Graph`, where
 `tf.compat.v1.layers` are TF1's own graph layers and tf1kit cannot be
-imported, so the result is TF 1.x's and never tf1kit's.
+imported, so the result is TF 1.x's and never tf1kit's. `tf1kit_graph(name)`
+runs the same source here, in a fresh graph built by tf1kit's layers.
 
 Each oracle case finds in `ARTIFACTS` a directory of its own that outlives
 the subprocess (`artifacts(name)` gives it to the test): a graph case writes
@@ -193,6 +194,19 @@ def tf1_graph(name: str) -> dict:
     if name not in _GRAPH_CASES:
         raise ValueError(f"{name!r} is not a graph case: register it with graph_case()")
     return _checked(name, "the TF1 graph oracle", _oracle_results()[name])
+
+
+def tf1kit_graph(name: str) -> dict:
+    """tf1kit's result for a graph case: the same TF1 graph source run here, in
+    a fresh tf.Graph after `tf1kit.install()`, so tf1kit's layers build it."""
+    import tf1kit
+
+    if name not in _GRAPH_CASES:
+        raise ValueError(f"{name!r} is not a graph case: register it with graph_case()")
+    tf1kit.install()
+    return _checked(name, "tf1kit in a TF1 graph",
+                    run_source(_CASES[name], in_graph=True,
+                               artifacts_dir=artifacts(name) + ".tf1kit_graph"))
 
 
 def ours(name: str) -> dict:

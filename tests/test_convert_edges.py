@@ -141,15 +141,17 @@ def tf1_saver_checkpoint(tmp_path_factory):
     return prefix, x, expected
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "load_tf1_checkpoint keys only TF1 (shim) variables; a native model's weights need "
-    "keying by their Keras path, which the core's rewrite of checkpoint/ is to add"))
 def test_tf1_saver_checkpoint_loads_into_the_native_model(tf1_saver_checkpoint):
     prefix, x, expected = tf1_saver_checkpoint
     _, _, result = converted("raw_zoo")
-    report = tf1kit.load_tf1_checkpoint(result.model, prefix, name_map=result.weight_map)
-    assert report.complete and report.assigned
-    np.testing.assert_allclose(result.model(x), expected, atol=1e-5)
+    saved = [w.numpy() for w in result.model.weights]  # the model is shared with other tests
+    try:
+        report = tf1kit.load_tf1_checkpoint(result.model, prefix, name_map=result.weight_map)
+        assert report.complete and report.assigned
+        np.testing.assert_allclose(result.model(x), expected, atol=1e-5)
+    finally:
+        for weight, value in zip(result.model.weights, saved):
+            weight.assign(value)
 
 
 def test_tf1_saver_checkpoint_names_are_the_weight_map_keys(tf1_saver_checkpoint):

@@ -277,3 +277,123 @@ def test_drop_and_restore_keep_store_keras_and_module_views_in_step():
         assert f"{name}:0" not in views()
         restore_variable(owner, variable)
         assert sorted(views()) == before
+
+
+class LazyInner(keras.layers.Layer):
+    """TF1-era code that builds its Keras sub-layer on the first call."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = None
+
+    @tf1kit.track_tf1_style_variables
+    def call(self, x):
+        if self.inner is None:
+            self.inner = keras.layers.Dense(3, kernel_initializer="ones", name="inner")
+        with v1.variable_scope("lazy"):
+            scale = v1.get_variable("scale", [], initializer=v1.constant_initializer(2.0))
+        return self.inner(x * scale)
+
+
+@pytest.mark.parametrize("first_call", ["eager", "tf_function", "functional"])
+def test_sub_layers_created_lazily_in_the_call_are_tracked(first_call):
+    layer = LazyInner()
+    if first_call == "eager":
+        layer(DATA[0])
+    elif first_call == "tf_function":
+        tf.function(layer)(DATA[0])
+    else:
+        inputs = keras.Input((4,))
+        keras.Model(inputs, layer(inputs))
+    inner = layer.inner
+    # Keras 3 prefixes a sub-layer built in the call with the owner's name scope.
+    assert sorted(v.path.replace(f"{layer.name}/", "") for v in layer.weights) == [
+        "inner/bias", "inner/kernel", "lazy/scale"]
+    np.testing.assert_allclose(layer(DATA[0]).numpy(), np.full((8, 3), 4 * 2.0))
+    assert layer.inner is inner and len(layer.weights) == 3
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(DATA[0]))
+    grads = tape.gradient(loss, layer.trainable_weights)
+    assert all(g is not None for g in grads)
+
+
+def test_tf_module_variables_include_an_embedded_keras_model():
+    """Keras 3 layers are not tf.Modules: `module.variables` must still list
+    the weights of Keras models made by get_or_create_layer, and train them."""
+
+    def build_model():
+        inputs = keras.Input((4,))
+        return keras.Model(inputs, keras.layers.Dense(3, name="dense")(inputs))
+
+    class Module(tf.Module):
+        @tf1kit.track_tf1_style_variables
+        def __call__(self, x):
+            with v1.variable_scope("m"):
+                w = v1.get_variable("w", [4, 4], initializer=v1.ones_initializer())
+            model = tf1kit.get_or_create_layer("dense_model", build_model)
+            lazy = tf1kit.get_or_create_layer("lazy", lambda: keras.layers.Dense(2, name="later"))
+            return lazy(model(tf.matmul(x, w)))
+
+    module = Module()
+    module(DATA[0])
+    keras_weights = [w for layer in tf1kit.decorator.find_store(module).nested_layers.values()
+                     for w in layer.weights]
+    assert sorted(w.path for w in keras_weights) == [
+        "dense/bias", "dense/kernel", "later/bias", "later/kernel"]
+    assert sorted(v.name for v in module.variables) == sorted(
+        ["m/w:0"] + [w.value.name for w in keras_weights])
+    assert {id(w.value) for w in keras_weights} <= {id(v) for v in module.trainable_variables}
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(module(DATA[0]) ** 2)
+    grads = tape.gradient(loss, module.trainable_variables)
+    assert len(grads) == 5 and all(g is not None for g in grads)
+    module(DATA[0])
+    assert len(module.variables) == 5
+
+
+def test_a_decorated_layer_stays_open_to_new_state_after_build():
+    """Keras 3 locks a layer's state after `build`; a decorated layer stays
+    open, like Keras' own Sequential: its TF1 code creates state in the call,
+    and a `build` racing the first call from another thread must not lock it."""
+    layer = LazyInner()
+    layer.build((None, 4))
+    layer.probe = keras.layers.Dense(1)  # Keras' lock would refuse this
+    layer(DATA[0])
+    assert layer.inner is not None and len(layer.weights) == 3
+
+
+def test_first_call_inside_strategy_run_with_a_cross_replica_step_does_not_hang():
+    """MirroredStrategy runs replica threads one at a time and switches at
+    `all_reduce`; the first-call lock must not make replica 1 wait for
+    replica 0, which waits for replica 1 at the all_reduce."""
+    import threading
+
+    class Synced(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            w = v1.get_variable("w", [4, 2], initializer=v1.ones_initializer())
+            return tf.distribute.get_replica_context().all_reduce("sum", tf.matmul(x, w))
+
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
+    assert len(devices) == 2, "conftest must split the CPU into two logical devices"
+    strategy = tf.distribute.MirroredStrategy(
+        devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
+    with strategy.scope():
+        layer = Synced()
+    results = []
+
+    def first_call():
+        try:
+            results.append(tf.function(lambda x: strategy.run(layer, args=(x,)))(tf.ones([4, 4])))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results.append(exc)
+
+    worker = threading.Thread(target=first_call, daemon=True)
+    worker.start()
+    worker.join(120)
+    assert not worker.is_alive(), "deadlock: replicas wait for each other"
+    assert not isinstance(results[0], Exception), repr(results[0])
+    for value in strategy.experimental_local_results(results[0]):
+        # each replica sees the whole (4, 4) input of ones: 4 per entry, summed over 2 replicas
+        np.testing.assert_allclose(value.numpy(), np.full((4, 2), 4.0 * 2))
+    assert [v.name for v in layer.weights] == ["w:0"]

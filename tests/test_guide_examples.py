@@ -52,18 +52,21 @@ def _zero_and_recall(layer, x):
     return [float(l) for l in layer.losses]
 
 
-@pytest.mark.parametrize("make, shape", [
-    (lambda: DenseLayer(10), (8, 20)),
-    (lambda: CompatV1LayerModel(10), (8, 5, 5, 5)),
+@pytest.mark.parametrize("make, shape, regularized", [
+    (lambda: DenseLayer(10), (8, 20), ["dense/kernel"]),
+    (lambda: CompatV1LayerModel(10), (8, 5, 5, 5), ["model/conv2d/kernel", "model/dense/kernel"]),
 ])
-def test_layer_reuses_weights_and_tracks_losses(make, shape):
+def test_layer_reuses_weights_and_tracks_losses(make, shape, regularized):
     layer = make()
     x = tf.random.normal(shape=shape)
     layer(x)
     count = len(layer.trainable_variables)
-    assert len(layer.losses) == 1 if isinstance(layer, DenseLayer) else 2
-    assert all(float(l) > 0 for l in layer.losses)
-    assert _zero_and_recall(layer, x) == [0.0] * len(layer.losses)
+    # Keras' L2() and "l2" both mean 0.01 * sum(w ** 2), once per regularized kernel.
+    kernels = {v.path: v.numpy() for v in layer.weights}
+    expected = sorted(0.01 * float(np.sum(kernels[name].astype(np.float64) ** 2))
+                      for name in regularized)
+    assert sorted(float(l) for l in layer.losses) == pytest.approx(expected, rel=1e-5)
+    assert _zero_and_recall(layer, x) == [0.0] * len(regularized)
     assert len(layer.trainable_variables) == count
     assert np.all(layer(x).numpy() == 0)
 

@@ -80,6 +80,8 @@ result["kernel_is_attribute"] = weights["model/conv2d/kernel:0"] is layer.conv_1
 result["bias_is_attribute"] = weights["model/conv2d_1/bias:0"] is layer.conv_2.bias
 result["output"] = y
 result["conv_1_names"] = [v.name for v in layer.conv_1.trainable_variables]
+result["attribute_kernels"] = len([v for held in (layer.conv_1, layer.conv_2)
+                                   for v in held.trainable_variables if "kernel" in v.name])
 result["n_losses"] = len(layer.losses)
 result["loss_total"] = float(tf.add_n(layer.losses))
 result["loss_per_kernel"] = float(sum(0.01 * tf.reduce_sum(tf.square(v))
@@ -121,12 +123,14 @@ def test_object_style_layers_match_names_values_and_identity():
 def test_object_style_regularization_counted_once_unlike_official():
     """The official shim also reports conv_1/conv_2's losses through the
     nested legacy layers, so each regularized kernel of an attribute layer is
-    counted twice (5 losses for 3 kernels). tf1kit counts each once."""
+    counted twice (tf_keras 2.21: 3 kernels + 2 attribute kernels = 5 losses).
+    tf1kit counts each once."""
     expected, actual = official(OO_STYLE), ours(OO_STYLE)
-    assert expected["n_losses"] == 5
-    assert expected["loss_total"] > expected["loss_per_kernel"] * 1.01
-    assert actual["n_losses"] == 3
+    kernels = [n for n in actual["names"] if "kernel" in n]  # all three are regularized
+    assert actual["n_losses"] == len(kernels)
     assert actual["loss_total"] == pytest.approx(actual["loss_per_kernel"], rel=1e-6)
+    # The official count, by its formula (a fixed tf_keras would count once).
+    assert expected["n_losses"] in (len(kernels), len(kernels) + expected["attribute_kernels"])
 
 
 def test_default_kernel_initializer_is_tf1_glorot_drawn_through_get_seed():
@@ -137,7 +141,8 @@ def test_default_kernel_initializer_is_tf1_glorot_drawn_through_get_seed():
     expected, actual = official(DEFAULT_INIT), ours(DEFAULT_INIT)
     assert_same(expected["explicit"], actual["explicit"])
     assert_same(expected["plain_get_variable"], actual["plain_get_variable"])
-    assert expected["repeatable"] is False and expected["default_is_tf1_glorot"] is False
+    # (tf_keras 2.21 gives repeatable=False, default_is_tf1_glorot=False; not pinned:
+    # a fixed tf_keras must not break this test while tf1kit is unchanged.)
     assert actual["repeatable"] is True and actual["default_is_tf1_glorot"] is True
     assert_same(actual["explicit"], actual["plain_get_variable"])
 
@@ -170,14 +175,27 @@ result["functional_losses"] = [l for l in model.losses]
 
 def test_activity_regularization_reaches_the_owner_for_every_layer():
     """TF1 put every activity loss in REGULARIZATION_LOSSES. The official
-    shim keeps only those of object layers held as attributes (0.72) and
-    drops the functional layer's (0.18); tf1kit keeps both, once each."""
+    shim keeps only those of object layers held as attributes and drops the
+    functional layer's; tf1kit keeps both, once each."""
+    import numpy as np
+
     expected, actual = official(ACTIVITY_AND_FUNCTIONAL), ours(ACTIVITY_AND_FUNCTIONAL)
     for key in ("object_layer_losses", "functional_output", "functional_names"):
         assert_same(expected[key], actual[key], path=key)
-    assert [round(float(v), 4) for v in expected["losses"]] == [0.72]
-    assert sorted(round(float(v), 4) for v in actual["losses"]) == [0.18, 0.72]
-    assert sorted(round(float(v), 4) for v in actual["functional_losses"]) == [0.18, 0.72]
+    # "l2" activity loss, as TF1 added it: 0.01 * sum(output ** 2) / batch size.
+    x = np.ones((2, 3))
+    functional_out = x @ np.ones((3, 2))  # ones kernels, zero biases
+    object_out = functional_out @ np.ones((2, 2))
+
+    def l2_activity(out):
+        return 0.01 * np.sum(out ** 2) / len(out)
+
+    both = sorted([l2_activity(functional_out), l2_activity(object_out)])
+    assert sorted(float(v) for v in actual["losses"]) == pytest.approx(both, rel=1e-6)
+    assert sorted(float(v) for v in actual["functional_losses"]) == pytest.approx(both, rel=1e-6)
+    # The official shim keeps the object layer's loss at least.
+    assert l2_activity(object_out) == pytest.approx(
+        max(float(v) for v in expected["losses"]), rel=1e-6)
 
 
 CONSTRAINT_TRAINABLE = layer_case(case, "layers_constraint_and_trainable", '''
@@ -242,8 +260,11 @@ def test_no_outer_scope_official_leaks_a_functional_layer_per_call_tf1kit_does_n
     first = ["conv2d/bias:0", "conv2d/kernel:0", "conv2d_1/bias:0", "conv2d_1/kernel:0",
              "conv2d_2/bias:0", "conv2d_2/kernel:0"]
     assert expected["names_per_call"][0] == first
-    assert len(expected["names_per_call"][2]) == 10
     assert actual["names_per_call"] == [first, first, first]
+    # The official leak, by its formula: one more conv2d (kernel + bias) per
+    # later call (tf_keras 2.21: 6 + 2 * 2 = 10 names after three calls).
+    leaked = [len(first) + 2 * call for call in range(3)]
+    assert [len(n) for n in expected["names_per_call"]] in ([len(first)] * 3, leaked)
 
 
 NAMED_INITIALIZERS = layer_case(case, "layers_named_initializers_explicit", '''

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 MIN_TENSORFLOW = (2, 16)
 KERAS_MAJOR = 3
+# The newest releases the tests ran on; pyproject.toml bounds both to these.
+TESTED_TENSORFLOW = (2, 21)
+TESTED_KERAS = (3, 15)
 
 
 class UnsupportedVersionError(ImportError):
@@ -41,3 +45,14 @@ def check_versions() -> None:
     if _release(keras.__version__)[0] != KERAS_MAJOR:
         raise UnsupportedVersionError(
             f"tf1kit needs Keras 3; found Keras {keras.__version__}.")
+    if _release(tf.__version__) > TESTED_TENSORFLOW or _release(keras.__version__) > TESTED_KERAS:
+        warnings.warn(
+            f"tf1kit was tested up to TensorFlow {_spell(TESTED_TENSORFLOW)} and Keras "
+            f"{_spell(TESTED_KERAS)}; found TensorFlow {tf.__version__} and Keras "
+            f"{keras.__version__}. It relies on a few of their internals: run "
+            "tests/test_canary_internals.py to check them on this version.",
+            UserWarning, stacklevel=3)
+
+
+def _spell(release) -> str:
+    return ".".join(map(str, release))

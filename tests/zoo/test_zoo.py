@@ -28,18 +28,6 @@ NAMES = NETS + ["bert", "lstm_lm"]
 CASES = {name: graph_case(f"zoo_{name}", f"{MODELS}\nMODEL = {name!r}\n{GRAPH_RUNNER}")
          for name in NAMES}
 
-# Fixes that live on other branches (the lead merges them, then flips these).
-_NEEDS_TYPED_BUILD = pytest.mark.xfail(
-    strict=True, reason="loading a `.keras` file re-creates the TF1 variables by tracing "
-    "`call` on a float32 placeholder (decorator's build_from_config), and the token ids "
-    "must be int32: needs the `core` branch's decorator")
-_NEEDS_DICT_INPUT_SAVE = pytest.mark.xfail(
-    strict=True, reason="`.keras` save of a functional model with dict inputs needs the "
-    "`core` branch's fix (issue 'part 1')")
-
-
-_XFAIL_KERAS_FILE = {"bert": _NEEDS_DICT_INPUT_SAVE, "lstm_lm": _NEEDS_TYPED_BUILD}
-
 
 @pytest.fixture(scope="module", params=NAMES)
 def run(request):
@@ -221,9 +209,9 @@ def test_fit_two_steps_matches_two_tf1_sgd_steps(run):
                             f"{run.name} after fit: {variable_name}")
 
 
-def test_keras_file_round_trip(run, tmp_path, request):
-    if run.name in _XFAIL_KERAS_FILE:
-        request.applymarker(_XFAIL_KERAS_FILE[run.name])
+def test_keras_file_round_trip(run, tmp_path):
+    """BERT's dict of int32 inputs and the language model's int32 ids included:
+    loading traces `call` on the inputs recorded at the first call."""
     run.load_initial_values()
     run.model.save(tmp_path / "model.keras")
     reloaded = keras.models.load_model(tmp_path / "model.keras")

@@ -1,5 +1,9 @@
 """Name-based TF1 checkpoints."""
 
-from tf1kit.checkpoint.tf1_checkpoint import load_tf1_checkpoint
+from tf1kit.checkpoint.tf1_checkpoint import (
+    CheckpointReadError,
+    CheckpointReport,
+    load_tf1_checkpoint,
+)
 
-__all__ = ["load_tf1_checkpoint"]
+__all__ = ["CheckpointReadError", "CheckpointReport", "load_tf1_checkpoint"]

@@ -5,15 +5,23 @@ semantics (scope reuse, custom getters, default initializers, dtype and shape
 checks). This store inherits all of that and changes only what must change on
 Keras 3: variables are created once, eagerly, as `TF1Variable`s, and their
 regularizers ride on the variable so Keras evaluates them live.
+
+Creation is all-or-nothing and thread-safe: a variable is checked (shape,
+dtype, regularizer) before anything is stored, two threads asking for the same
+new name get one variable, and a failure or KeyboardInterrupt while it is
+handed to the owner takes it back out of both the store and the owner.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
+import threading
 
 import tensorflow as tf
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
+from tf1kit.store.scope_hooks import requested_reuse
 from tf1kit.store.variable import TF1Variable, outside_keras_call
 
 _AUTO = tf.VariableSynchronization.AUTO
@@ -30,12 +38,24 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         self._store_eager_variables = True
         self._layers = {}
         # tf.Module owners discover their variables here (TF1Variable counts
-        # as a tf.Variable), the same objects their TF1 layers hold.
+        # as a tf.Variable), the same objects their TF1 layers hold, and the
+        # backing tf.Variables of Keras layers made by get_or_create_layer
+        # (Keras 3 layers are not tf.Modules: `module.variables` would miss them).
         # Untracked (no checkpoint dependency): the keras variables in `_vars`
-        # are what checkpoints save.
+        # and the layers in `_layers` are what checkpoints save.
         object.__setattr__(self, "_tf_variables", {})
+        object.__setattr__(self, "_layer_tf_variables", _NestedLayerVariables(self._layers))
+        # Held while a variable or nested layer is created: a thread that finds
+        # a name missing re-checks under it, so racing threads share one.
+        object.__setattr__(self, "_creation_lock", threading.RLock())
+        # Set once a call has completed; until then calls hold the lock throughout.
+        object.__setattr__(self, "first_call_done", False)
+        # The owner's hooks: take a new variable or layer, and give it back
+        # when its creation is undone.
         self.on_variable_created = None
+        self.on_variable_removed = None
         self.on_layer_created = None
+        self.on_layer_removed = None
         self.begin_call()
 
     # -- what the decorator and the notebook side read ----------------------
@@ -71,11 +91,20 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
 
     def restore(self, variable):
         """Takes back a variable that `drop` removed."""
-        self._keep(variable)
-
-    def _keep(self, variable):
-        self._vars[variable.tf1_name] = variable
         self._tf_variables[variable.tf1_name] = variable
+        self._vars[variable.tf1_name] = variable
+
+    def add_layer(self, key, layer):
+        """Stores a nested layer and hands it to the owner, both or neither."""
+        try:
+            if self.on_layer_created is not None:
+                self.on_layer_created(layer)
+            self._layers[key] = layer  # the commit: everything before it is undone on failure
+        except BaseException:
+            self._layers.pop(key, None)
+            if self.on_layer_removed is not None:
+                self.on_layer_removed(layer)
+            raise
 
     # -- TF1 semantics: inherited get_variable calls these -------------------
     def _get_partitioned_variable(self, name, partitioner, *args, **kwargs):
@@ -93,34 +122,27 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         use_resource=None, constraint=None, synchronization=_AUTO,
         aggregation=_NO_AGGREGATION):
         del collections, caching_device, use_resource  # no graph collections in TF2
+        if not isinstance(name, str):
+            raise TypeError(
+                f"get_variable: a variable name must be a string, got {name!r} "
+                f"({type(name).__name__}).")
         dtype = tf.as_dtype(dtype)
         if shape is not None:
             shape = tf.TensorShape(shape)
         if initializer is not None and not callable(initializer) and shape is not None:
             raise ValueError(
                 f"Variable {name}: if initializer is a constant, do not specify shape.")
-        if name in self._vars:
-            return self._existing_variable(name, shape, dtype)
-        if reuse is True:
-            raise ValueError(
-                f"Variable {name} does not exist, or was not created with "
-                "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?")
-        value = self._initial_value(name, shape, dtype, initializer, partition_info)
-        variable = self._create(name, value, trainable, validate_shape,
-                                synchronization, aggregation)
-        variable.constraint = constraint
-        if regularizer is not None and regularizer(variable) is not None:
-            # TF1 kept only regularizers that produce a loss.
-            variable.regularizer = regularizer
-        self._keep(variable)
-        self.created_in_call.append(name)
-        self.used_in_call.append(name)
-        if self.on_variable_created is not None:
-            self.on_variable_created(variable)
-        return variable
+        # `in` and `[]`: `_vars` is tf.Module's dict wrapper, whose `.get` is slow.
+        if name not in self._vars:
+            with self._creation_lock:
+                if name not in self._vars:  # another thread may have made it meanwhile
+                    return self._new_variable(
+                        name, shape, dtype, initializer, regularizer, partition_info,
+                        reuse, trainable, validate_shape, constraint, synchronization,
+                        aggregation)
+        return self._existing_variable(self._vars[name], name, shape, dtype)
 
-    def _existing_variable(self, name, shape, dtype):
-        found = self._vars[name]
+    def _existing_variable(self, found, name, shape, dtype):
         if shape is not None and not shape.is_compatible_with(found.get_shape()):
             raise ValueError(
                 f"Trying to share variable {name}, but specified shape {shape} "
@@ -132,6 +154,40 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         self.used_in_call.append(name)
         return found
 
+    def _new_variable(self, name, shape, dtype, initializer, regularizer, partition_info,
+                      reuse, trainable, validate_shape, constraint, synchronization,
+                      aggregation):
+        if reuse is True or _reuse_requested():
+            raise ValueError(
+                f"Variable {name} does not exist, or was not created with "
+                "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?")
+        value = self._initial_value(name, shape, dtype, initializer, partition_info)
+        variable = self._create(name, value, trainable, validate_shape,
+                                synchronization, aggregation)
+        variable.constraint = constraint
+        # TF1 kept only regularizers that produce a loss.
+        if regularizer is not None and _regularization_loss(name, regularizer, variable) is not None:
+            variable.regularizer = regularizer
+        self._adopt(variable)
+        self.created_in_call.append(name)
+        self.used_in_call.append(name)
+        return variable
+
+    def _adopt(self, variable):
+        """Hands a new variable to the owner and stores it, both or neither."""
+        name = variable.tf1_name
+        try:
+            if self.on_variable_created is not None:
+                self.on_variable_created(variable)
+            self._tf_variables[name] = variable
+            self._vars[name] = variable  # the commit: everything before it is undone on failure
+        except BaseException:
+            self._vars.pop(name, None)
+            self._tf_variables.pop(name, None)
+            if self.on_variable_removed is not None:
+                self.on_variable_removed(variable)
+            raise
+
     def _initial_value(self, name, shape, dtype, initializer, partition_info):
         """Evaluates the initializer eagerly, drawing seeds exactly as TF1 did."""
         if initializer is None:
@@ -142,16 +198,21 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
             initializer, _ = self._get_default_initializer(name=name, shape=shape, dtype=dtype)
         with tf.init_scope():
             if not callable(initializer):
-                return tf.convert_to_tensor(initializer)
+                return _as_value(name, initializer, None)
             if inspect.isclass(initializer):
                 initializer = initializer()
             if shape is not None and shape.is_fully_defined():
                 kwargs = {"dtype": dtype}
                 if _accepts(initializer, "partition_info"):
                     kwargs["partition_info"] = partition_info
-                return tf.convert_to_tensor(initializer(shape.as_list(), **kwargs), dtype=dtype)
+                value = _as_value(name, initializer(shape.as_list(), **kwargs), dtype)
+                if value.shape != shape:
+                    raise ValueError(
+                        f"Variable {name}: the initializer {initializer!r} returned a "
+                        f"value of shape {value.shape}, but shape {shape} was requested.")
+                return value
             if tf_variable_scope._needs_no_arguments(initializer):
-                return tf.convert_to_tensor(initializer())
+                return _as_value(name, initializer(), None)
         raise ValueError(
             f"Variable {name}: the initializer {initializer!r} needs a fully "
             f"defined shape, got shape={shape}.")
@@ -170,6 +231,70 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
                 synchronization=_keras_enum(synchronization),
                 aggregation=_keras_enum(aggregation),
             )
+
+
+class _NestedLayerVariables(collections.abc.Mapping):
+    """A live view: path -> backing tf.Variable of each nested Keras layer's weights.
+
+    tf.Module's variable walk flattens mappings it finds in a module's
+    attributes, so `module.variables` sees weights a nested Keras layer
+    creates at any later time, with nothing to refresh.
+    """
+
+    def __init__(self, layers):
+        self._layers = layers
+
+    def _current(self) -> dict:
+        found = {}
+        for key, layer in self._layers.items():
+            for weight in getattr(layer, "weights", None) or ():
+                if isinstance(weight, TF1Variable):
+                    continue  # a get_variable variable: in `_tf_variables` already
+                value = getattr(weight, "value", weight)
+                if isinstance(value, tf.Variable):
+                    found[f"{key}/{weight.path}"] = value
+        return found
+
+    def __getitem__(self, key):
+        return self._current()[key]
+
+    def __iter__(self):
+        return iter(self._current())
+
+    def __len__(self):
+        return len(self._current())
+
+
+def _reuse_requested() -> bool:
+    """True when the current scope asked for reuse=True (eager mode hides it)."""
+    return requested_reuse(tf_variable_scope.get_variable_scope()) is True
+
+
+def _as_value(name, value, dtype):
+    """The initial value as a tensor of `dtype`; a mismatch names the variable."""
+    try:
+        return tf.convert_to_tensor(value, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        wanted = f" {dtype.name}" if dtype is not None else ""
+        raise type(exc)(
+            f"Variable {name}: its initializer gave a value that is not a{wanted} "
+            f"tensor: {exc}") from exc
+
+
+def _regularization_loss(name, regularizer, variable):
+    try:
+        return regularizer(variable)
+    except Exception as exc:
+        raise _renamed(exc, f"Variable {name}: its regularizer {regularizer!r} raised "
+                            f"{type(exc).__name__}: {exc}") from exc
+
+
+def _renamed(exc, message):
+    """The same kind of error with a message that names the variable."""
+    try:
+        return type(exc)(message)
+    except Exception:  # an exception class with a constructor of its own
+        return ValueError(message)
 
 
 def _keras_enum(value) -> str:
