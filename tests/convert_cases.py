@@ -236,8 +236,8 @@ class LayerZoo(keras.layers.Layer):
             vol = tf.reshape(seq, [-1, 5, 2, 2, 1])
             vol = layers.conv3d(vol, 2, 2, padding="same", kernel_initializer=v1.ones_initializer())
             vol = layers.conv3d_transpose(vol, 2, 2, strides=1, activation=tf.nn.tanh)
-            # (3-D pooling converts too, but its gradient fails in the shim itself:
-            # tests/test_convert_edges.py checks it without training.)
+            vol = layers.max_pooling3d(vol, 2, 1, padding="same")
+            vol = layers.average_pooling3d(vol, 2, 1, data_format="channels_first")
             flat = layers.flatten(vol)
             flat = layers.dropout(flat, 0.0, training=training)
             return layers.dense(flat, 3, activation=tf.nn.sigmoid, use_bias=False,
