@@ -426,7 +426,8 @@ def assert_trains_the_same(layer, model, weight_map, x, steps=3, atol=1e-5, rtol
             with tf.GradientTape() as tape:
                 loss = _loss(world, x, train)
             variables = world.trainable_weights
-            grads = tape.gradient(loss, variables)
+            # Embedding lookups give IndexedSlices; the optimizers take both forms.
+            grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
             gradients.append({id(v): g for v, g in zip(variables, grads)})
             optimizer.apply(grads, variables)
         for name, shim, native in pairs:

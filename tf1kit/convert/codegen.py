@@ -18,7 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf1kit.convert.formatting import wrap
-from tf1kit.convert.ir import TRAINING, ConstRef, Node, RawVariable, TensorRef, VariableRef
+from tf1kit.convert.ir import (
+    TRAINING, CallWriting, ConstRef, Node, RawVariable, TensorRef, VariableRef)
 from tf1kit.convert.ops import EMITTERS, MULTI_OUTPUT, Arg, Expr
 from tf1kit.convert.patterns import HELPERS
 from tf1kit.convert.structure import Group, Loop, identifier, stem
@@ -371,8 +372,9 @@ class Writer:
                     text = "None"
                 else:
                     text = self._slot(value, member, key)
-            positional = index == 0 and key in ("units", "filters", "rate", "pool_size",
-                                                 "kernel_size") and not isinstance(value, Code)
+            positional = index == 0 and (
+                key in ("units", "filters", "rate", "pool_size", "kernel_size")
+                and not isinstance(value, Code) or key in ("cell", "layer"))
             args.append(text if positional else f"{key}={text}")
         args.append(f"name={literal(instance.name)}")
         return f"{spec.class_name}({', '.join(args)})"
@@ -502,6 +504,9 @@ class Writer:
             body.lines.append(f"    {name} = {element}({', '.join([name] + kwargs)})")
             body.names[self._item_outputs(item)[0]] = Expr(name)
             return
+        if isinstance(item, Node) and item.instance.spec.write_call is not None:
+            self._written_call(body, group, item, position, last_use)
+            return
         if isinstance(item, Node):
             target = f"self.{item.instance.attribute}"
             arguments = self._argument_texts(body, group, item)
@@ -533,6 +538,26 @@ class Writer:
             body.lines.append(f"{', '.join(names)} = {call}")
             for key, name in zip(outputs, names):
                 body.names[key] = Expr(name)
+
+    def _written_call(self, body, group, node, position, last_use):
+        """A layer whose spec writes its own call (an RNN: masks, states,
+        transposes); it returns the statements and each output's source."""
+        kwargs = self._call_kwargs(node)
+        writing = CallWriting(
+            target=f"self{self._instance_path(group, node.instance)}",
+            arguments=self._argument_texts(body, group, node),
+            used=[bool(key) and self.consumers.get(key, 0) > 0 for key in node.outputs],
+            training=kwargs[0] if kwargs else "", fresh=body.fresh,
+            chain=lambda hint: self._name_for(body, node, position, last_use, hint))
+        lines, outputs = node.instance.spec.write_call(writing)
+        body.lines.extend(lines)
+        for key, text in zip(node.outputs, outputs):
+            if key and text is not None:
+                body.names[key] = Expr(text)
+
+    def _instance_path(self, group, instance) -> str:
+        owner = self.owner_of_instance[id(instance)]
+        return f"{self._member_path(group, owner)}.{instance.attribute}"
 
     def _member_name(self, item) -> str:
         return item.name if isinstance(item, Group) else item.instance.name
@@ -595,7 +620,8 @@ class Writer:
             value = ref.value if isinstance(ref, ConstRef) else None
             args.append(Arg(self._ref_expr(body, group, ref), value))
         try:
-            expr = EMITTERS[node.op_type](node.op, args)
+            expr = (node.emit(args) if node.emit is not None
+                    else EMITTERS[node.op_type](node.op, args))
         except NotConvertible as error:
             node.unsupported = str(error)
             self.unsupported.append((node, str(error)))

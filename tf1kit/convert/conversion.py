@@ -93,11 +93,13 @@ def to_keras(layer, inputs) -> ConversionResult:
 
 
 def _trace(layer, args, takes_training):
+    functions = tuple(patterns.FUNCTION_CONVERTERS)
+
     def both(dynamic_batch):
         if not takes_training:
-            return record(layer, args, dynamic_batch=dynamic_batch), None
-        return (record(layer, args, True, dynamic_batch=dynamic_batch),
-                record(layer, args, False, dynamic_batch=dynamic_batch))
+            return record(layer, args, dynamic_batch=dynamic_batch, functions=functions), None
+        return (record(layer, args, True, dynamic_batch=dynamic_batch, functions=functions),
+                record(layer, args, False, dynamic_batch=dynamic_batch, functions=functions))
 
     try:
         return both(dynamic_batch=True)

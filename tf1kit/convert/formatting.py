@@ -12,9 +12,13 @@ def wrap(text: str, width: int = WIDTH) -> str:
 def _wrap_line(line: str, width: int) -> str:
     if len(line) <= width:
         return line
-    trailer = len(line) - len(line.rstrip(",:"))
-    body = line[:len(line) - trailer] if trailer else line
+    # The call to break is the one whose bracket closes last, once the commas
+    # and the brackets of enclosing lines (`LSTMCell(...)],`) are set aside.
+    body = line.rstrip(",:")
     opening = _outer_call(body)
+    while opening is None and body.endswith((")", "]")) and len(body) > 1:
+        body = body[:-1].rstrip(",")
+        opening = _outer_call(body)
     if opening is None:
         return line
     head, inner = body[:opening + 1], body[opening + 1:-1]
