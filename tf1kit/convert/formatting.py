@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 WIDTH = 99
 
 
@@ -20,7 +22,7 @@ def _wrap_line(line: str, width: int) -> str:
         body = body[:-1].rstrip(",")
         opening = _outer_call(body)
     if opening is None:
-        return line
+        return _wrap_operators(line, width)
     head, inner = body[:opening + 1], body[opening + 1:-1]
     tail = body[-1] + line[len(body):]
     indent = " " * (len(line) - len(line.lstrip()) + 4)
@@ -77,3 +79,43 @@ def _split_top_level(text: str) -> list:
             start = index + 1
     pieces.append(text[start:])
     return [p for p in pieces if p.strip()]
+
+
+_STATEMENT = re.compile(r"^(\s*)((?:[\w.]+(?:, [\w.]+)* = )|return )(.*)$")
+
+
+def _wrap_operators(line: str, width: int) -> str:
+    """`x = a * b + c - d` too long: parenthesized, one term a line, each
+    continuation starting with its operator (+ or -, outside brackets)."""
+    match = _STATEMENT.match(line)
+    if match is None:
+        return line
+    indent, head, expression = match.groups()
+    terms = _split_terms(expression)
+    if len(terms) < 2:
+        return line
+    inner = indent + " " * 4
+    rows = [f"{indent}{head}("] + [inner + term for term in terms]
+    rows[-1] += ")"
+    return "\n".join(_wrap_line(row, width) for row in rows)
+
+
+def _split_terms(text: str) -> list:
+    """`a + b - c` -> ["a", "+ b", "- c"], at the top level only."""
+    terms, depth, quote, start = [], 0, None, 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = None
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and text[index:index + 3] in (" + ", " - "):
+            terms.append(text[start:index].strip())
+            start = index + 1
+    terms.append(text[start:].strip())
+    return [t for t in terms if t]

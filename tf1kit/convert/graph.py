@@ -101,8 +101,10 @@ class _Analysis:
             try:
                 spec = converter(call, self.context)
             except NotConvertible as error:
-                call.failure = str(error)
-                continue
+                if not getattr(converter, "opaque", False):
+                    call.failure = str(error)
+                    continue
+                spec = _unconvertible(call, str(error))
             self.specs[call] = spec
             call.failure = None
             if getattr(spec, "training", None) is not None:
@@ -111,7 +113,7 @@ class _Analysis:
     def _variables_read(self, call) -> list:
         """The variables the ops of a call read (or capture into a loop), in order."""
         found, seen = [], set()
-        for op in self.ops[call.start:call.end]:
+        for op in self.ops[call.start:max(call.end, call.start)]:
             for tensor in op.inputs:
                 variable = self.trace.variables.get(tensor.name)
                 if variable is not None and id(variable) not in seen:
@@ -535,6 +537,16 @@ class _Analysis:
 
 
 _NOT_CONVERTIBLE = object()
+
+
+def _unconvertible(call, reason) -> ExprSpec:
+    """A call whose ops cannot be read either: one step that the source
+    writes as `raise NotImplementedError(<the user's line>: <reason>)`."""
+    def emit(args):
+        raise NotConvertible(reason)
+
+    inputs = [t for t in tf.nest.flatten(call.inputs) if tf.is_tensor(t)]
+    return ExprSpec(emit, inputs, call.layer.name.rsplit(".", 1)[-1])
 
 
 def _same_step(a, b) -> bool:

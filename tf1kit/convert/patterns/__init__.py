@@ -42,7 +42,7 @@ def converts(*layer_classes):
     return register
 
 
-def converts_function(*names, training_only=False):
+def converts_function(*names, training_only=False, opaque=False):
     """Registers a converter for calls of these public functions, each named
     by its dotted path (`"tensorflow.compat.v1.nn.dynamic_rnn"`); every
     module attribute bound to that function is recorded while a forward pass
@@ -51,11 +51,14 @@ def converts_function(*names, training_only=False):
     training_only: the TF1 code calls it only when training (dropout that
     code skips at inference); such a call has no counterpart in the
     training=False trace, and runs with the model's `training` flag.
+    opaque: its ops cannot be read one by one (a `tf.while_loop`), so a call
+    the converter cannot convert is reported as it is, with the reason.
     """
     def register(function):
         for name in names:
             FUNCTION_CONVERTERS[name] = function
         function.training_only = training_only
+        function.opaque = opaque
         return function
     return register
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -54,8 +55,13 @@ class _Cell:
 # -- the cells ---------------------------------------------------------------------
 
 def _scope_name(cell) -> str:
-    return (getattr(cell, "scope_name", "") or getattr(cell, "name", "") or "cell").rsplit(
-        "/", 1)[-1]
+    """The last part of the cell's TF1 scope (`lstm_cell`); a wrapper, which
+    enters no scope of its own, is named after its class (`dropout_wrapper`)."""
+    try:
+        scope = cell.scope_name
+    except ValueError:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(cell).__name__).lower()
+    return (scope or cell.name).rsplit("/", 1)[-1]
 
 
 def _check_weights(cell, variables):
@@ -334,6 +340,15 @@ def _unstacked_source(tensors):
     return op.inputs[0]
 
 
+def _batch_major_source(tensor):
+    """x, when `tensor` is `tf.transpose(x, [1, 0, 2])`."""
+    op = tensor.op
+    if op.type != "Transpose":
+        return None
+    perm = tf.get_static_value(op.inputs[1])
+    return op.inputs[0] if perm is not None and list(perm) == [1, 0, 2] else None
+
+
 @dataclasses.dataclass
 class _Layout:
     """Where the RNN call's pieces sit among its inputs and outputs."""
@@ -342,7 +357,8 @@ class _Layout:
     stacked: bool          # the steps are stacked into one sequence (static_rnn)
     length: int | None     # index of sequence_length among the inputs
     states: list           # [(state nesting, index of its first leaf)] per direction
-    time_major: bool
+    time_major_in: bool    # the sequence given is time-major (transposed for Keras)
+    time_major: bool       # TF1 returns time-major outputs
     max_time: int | None   # the static number of time steps, if known
 
 
@@ -360,9 +376,12 @@ def _inputs(call, directions, static):
     else:
         if not tf.is_tensor(inputs):
             raise NotConvertible("inputs nested in a structure (one tensor is converted)")
-        flat = [inputs]
         time_axis = 0 if arguments.get("time_major") else 1
         max_time = inputs.shape[time_axis] if inputs.shape.rank else None
+        if time_axis == 0:
+            # Made time-major for TF1 (`tf.transpose(x, [1, 0, 2])`): Keras takes x as it was.
+            source = _batch_major_source(inputs)
+        flat = [inputs if source is None else source]
     steps = len(flat)
     length = None
     if arguments.get("sequence_length") is not None:
@@ -382,7 +401,9 @@ def _inputs(call, directions, static):
         raise NotConvertible("initial states of forward and backward cells of different "
                              "structure")
     stacked = static and source is None
-    return flat, _Layout(steps, stacked, length, states, bool(arguments.get("time_major")),
+    time_major_in = bool(arguments.get("time_major")) and source is None
+    return flat, _Layout(steps, stacked, length, states, time_major_in,
+                         bool(arguments.get("time_major")),
                          int(max_time) if max_time is not None else None)
 
 
@@ -393,7 +414,7 @@ def _state_keys(directions):
 
 # -- the converters ------------------------------------------------------------------
 
-@converts_function("tensorflow.compat.v1.nn.dynamic_rnn")
+@converts_function("tensorflow.compat.v1.nn.dynamic_rnn", opaque=True)
 def dynamic_rnn(call, context):
     return _rnn(call, context, static=False, bidirectional=False)
 
@@ -403,7 +424,7 @@ def static_rnn(call, context):
     return _rnn(call, context, static=True, bidirectional=False)
 
 
-@converts_function("tensorflow.compat.v1.nn.bidirectional_dynamic_rnn")
+@converts_function("tensorflow.compat.v1.nn.bidirectional_dynamic_rnn", opaque=True)
 def bidirectional_dynamic_rnn(call, context):
     return _rnn(call, context, static=False, bidirectional=True)
 
@@ -495,8 +516,8 @@ class _Shape:
             sequence = f"tf.stack([{', '.join(args[:layout.steps])}], axis=1)"
         else:
             sequence = args[0]
-            if layout.time_major:
-                sequence = f"tf.transpose({sequence}, [1, 0, 2])"
+            if layout.time_major_in:
+                sequence = f"tf.transpose({sequence}, perm=[1, 0, 2])"
         call_args = [sequence]
         if layout.length is not None:
             if layout.max_time is not None:
@@ -558,6 +579,6 @@ class _Shape:
             if name == "_":
                 continue
             if self.layout.time_major:
-                lines.append(f"{name} = tf.transpose({name}, [1, 0, 2])")
+                lines.append(f"{name} = tf.transpose({name}, perm=[1, 0, 2])")
             outputs[index] = name
         return lines, outputs
