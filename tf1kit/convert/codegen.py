@@ -666,6 +666,8 @@ class Writer:
             lines.append("")
             lines.append("def build(self, input_shape):")
             lines.extend(f"    {line}" for line in build_lines or ["pass  # sublayers build on their first call"])
+        if is_top and self.integer_inputs is not None:
+            lines.extend(self._typed_build())
         signature = ", ".join(["self"] + list(params) + (
             ["training=None"] if (group.uses_training or (is_top and self.takes_training))
             else []))
@@ -675,6 +677,25 @@ class Writer:
         return "\n".join(lines)
 
     takes_training = False
+    integer_inputs = None  # dtypes of a one-argument call that takes integers (ids)
+
+    def _typed_build(self) -> list:
+        """A model that takes integer ids builds by one call on zeros of its
+        inputs' dtypes: Keras' own build (as when a `.keras` file loads)
+        would trace `call` on float32 inputs."""
+        def zeros(dtype, shape):
+            return f"tf.zeros([d or 1 for d in {shape}], tf.{dtype.name})"
+
+        dtypes = self.integer_inputs
+        if isinstance(dtypes, dict):
+            inputs = "{" + ", ".join(f"{literal(k)}: {zeros(d, f'input_shape[{literal(k)}]')}"
+                                     for k, d in dtypes.items()) + "}"
+        else:
+            inputs = zeros(dtypes, "input_shape")
+        training = ", training=False" if self.takes_training else ""
+        return ["", "def build(self, input_shape):",
+                "    # Integer inputs: Keras' own build would call the model on float32 ones.",
+                f"    self.call({inputs}{training})"]
 
     # -- the whole file -------------------------------------------------------------
     def _source(self, top_template) -> str:

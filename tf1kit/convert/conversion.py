@@ -76,6 +76,7 @@ def to_keras(layer, inputs) -> ConversionResult:
     writer = Writer(top, forward, class_name=class_name, package=class_name,
                     call_params=params, input_exprs=input_exprs, top_name=top_name)
     writer.takes_training = takes_training
+    writer.integer_inputs = _integer_inputs(args)
     source = writer.write()
     unsupported = list(forward.unsupported)
     for culprit, reason in writer.unsupported:
@@ -122,6 +123,23 @@ def _takes_training(layer) -> bool:
     except (TypeError, ValueError):
         return False
     return "training" in parameters
+
+
+def _integer_inputs(args):
+    """The dtype of each input of a one-argument call (a tensor, or a dict of
+    them), when some are not floats; else None."""
+    if len(args) != 1:
+        return None
+    value = args[0]
+    if isinstance(value, dict) and all(tf.is_tensor(v) for v in value.values()):
+        dtypes = {key: v.dtype for key, v in value.items()}
+    elif tf.is_tensor(value):
+        dtypes = value.dtype
+    else:
+        return None
+    if all(d.is_floating for d in tf.nest.flatten(dtypes)):
+        return None
+    return dtypes
 
 
 def _call_params(layer, args) -> list:

@@ -18,7 +18,7 @@ def _wrap_line(line: str, width: int) -> str:
     # and the brackets of enclosing lines (`LSTMCell(...)],`) are set aside.
     body = line.rstrip(",:")
     opening = _outer_call(body)
-    while opening is None and body.endswith((")", "]")) and len(body) > 1:
+    while opening is None and body.endswith((")", "]", "}")) and len(body) > 1:
         body = body[:-1].rstrip(",")
         opening = _outer_call(body)
     if opening is None:
@@ -41,7 +41,7 @@ def _wrap_line(line: str, width: int) -> str:
 
 def _outer_call(line: str):
     """Index of the bracket whose partner ends the line (a call or a list)."""
-    if not line.endswith((")", "]")):
+    if not line.endswith((")", "]", "}")):
         return None
     depth, quote = 0, None
     for index in range(len(line) - 1, -1, -1):
@@ -57,7 +57,7 @@ def _outer_call(line: str):
         elif char in "([{":
             depth -= 1
             if depth == 0:
-                return index if char + line[-1] in ("()", "[]") else None
+                return index if char + line[-1] in ("()", "[]", "{}") else None
     return None
 
 
