@@ -151,7 +151,8 @@ def _keep_probabilities(wrapper) -> dict:
         if not isinstance(keep, numbers.Real):
             raise NotConvertible(f"DropoutWrapper: the {part} keep probability is a tensor, "
                                  "not a number")
-        rates[part] = 1.0 - float(keep)
+        # TF1 holds a constant keep probability as a float32 (0.8 -> 0.800000011920929).
+        rates[part] = 1.0 - float(str(np.float32(keep)))
     return rates
 
 
