@@ -384,7 +384,7 @@ class StackedTimeMajor(keras.layers.Layer):
         initial = cell.zero_state(tf.shape(x)[0], tf.float32)
         outputs, state = v1.nn.dynamic_rnn(cell, tf.transpose(x, [1, 0, 2]),
                                            initial_state=initial, time_major=True)
-        return tf.concat([tf.reduce_sum(outputs, axis=0), state[1].h], axis=1)
+        return tf.concat([tf.reduce_sum(outputs, axis=0), state[0], state[1].h], axis=1)
 
 
 def sequences(lengths, steps=4, depth=3, seed=0):

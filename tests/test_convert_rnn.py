@@ -76,7 +76,7 @@ def test_stacked_cells_time_major_and_a_zero_state():
     assert ('keras.layers.StackedRNNCells(\n                [GRUCell(4, name="cell_0"), '
             'LSTMCell(4, name="cell_1")], name="multi_rnn_cell")') in source
     # cell.zero_state is Keras' own initial state; the user's transpose is undone.
-    assert "x, _, (_, h_1) = self.rnn(x)" in source
+    assert "x, h_0, (_, h_1) = self.rnn(x)" in source
     assert "x = tf.transpose(x, perm=[1, 0, 2])" in source
     assert "DropoutWrapper" not in source and "initial_state" not in source
 

@@ -23,6 +23,9 @@ from tf1kit.convert.values import (
     NotConvertible, constraint_code, initializer_or_note, regularizer_code)
 
 _LARGEST_CONSTANT = 256  # values written inline; bigger constants are reported
+# Weight names that say nothing of their layer (it is named after their scope).
+_GENERIC_WEIGHTS = {"kernel", "weights", "w", "W", "bias", "biases", "b", "depthwise_kernel",
+                    "depthwise_weights", "pointwise_kernel", "pointwise_weights", "embeddings"}
 _RANDOM_OPS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt",
                "RandomShuffle", "Multinomial", "RandomGamma", "RandomPoisson")
 
@@ -394,7 +397,10 @@ class _Analysis:
                 if match is None:
                     continue
                 variables = [v for v in match.variables if v is not None]
-                scope = _common_scope([tf1_name(v, self.context.owner_name) for v in variables])
+                names = [tf1_name(v, self.context.owner_name) for v in variables]
+                scope = _common_scope(names)
+                if len(names) == 1 and names[0].rsplit("/", 1)[-1] not in _GENERIC_WEIGHTS:
+                    scope = names[0]  # one telling name: `word_embeddings`, not its scope
                 instance = LayerInstance(match.spec, scope, op_location(op))
                 self.instances.append(instance)
                 for attribute, variable in match.spec.weights.items():
