@@ -11,7 +11,7 @@ import tensorflow as tf
 import keras
 
 import tf1kit
-from convert_cases import converted, zoo_inputs, zoo_models
+from convert_cases import assert_trains_the_same, converted, zoo_inputs, zoo_models
 
 v1 = tf.compat.v1
 
@@ -65,7 +65,26 @@ def test_integer_inputs_build_the_model_on_zeros_of_their_dtype():
     # Keras alone would build the model on float32 ids. Float inputs need none.
     assert "self.call(tf.zeros([d or 1 for d in input_shape], tf.int32), training=False)" \
         in converted("lstm_language_model")[2].source
-    assert "def build(self, input_shape)" not in converted("rnn_lstm_options")[2].source
+    assert "# Integer inputs" not in converted("rnn_lstm_options")[2].source
+
+
+def test_slim_layer_norm_takes_its_arg_scope_and_activation():
+    import tf_slim as slim
+
+    class Normalized(keras.layers.Layer):
+        @v1.keras.utils.track_tf1_style_variables
+        def call(self, x):
+            with slim.arg_scope([slim.layer_norm], center=False, activation_fn=tf.nn.relu):
+                return slim.layer_norm(x, begin_norm_axis=-1, scope="norm")
+
+    layer, x = Normalized(), tf.random.stateless_normal([4, 6], seed=[1, 2])
+    layer(x)
+    result = tf1kit.to_keras(layer, x)
+    assert result.complete, result.summary()
+    assert ('self.norm = keras.layers.LayerNormalization(\n            axis=-1, epsilon=1e-12, '
+            'center=False, name="norm")') in result.source
+    assert "return keras.activations.relu(self.norm(x))" in result.source
+    assert_trains_the_same(layer, result.model, result.weight_map, x)
 
 
 class BertWithDropout(keras.layers.Layer):

@@ -159,15 +159,26 @@ def test_dropout_wrapper_without_a_training_switch_always_drops():
     class AlwaysDropped(keras.layers.Layer):
         @tf1kit.track_tf1_style_variables
         def call(self, x):
-            cell = rc.DropoutWrapper(rc.GRUCell(3), input_keep_prob=0.8, state_keep_prob=0.9)
+            cell = rc.DropoutWrapper(rc.MultiRNNCell([rc.GRUCell(3), rc.LSTMCell(3)]),
+                                     input_keep_prob=0.8, state_keep_prob=0.9)
             return v1.nn.dynamic_rnn(cell, x, dtype=tf.float32)[0]
 
     layer, x = AlwaysDropped(), batch(2, 3, 4)
     layer(x)
-    source = tf1kit.to_keras(layer, x).source
+    result = tf1kit.to_keras(layer, x)
+    source = result.source
     assert "input_rate=0.2" in source and "state_rate=0.1" in source
-    assert "dropped_states=(0,)" in source
+    # TF1 drops the GRU's state and the LSTM's h, never an LSTM's c.
+    assert "dropped_states=(0, 2)" in source
     assert "self.rnn(x, training=True)" in source
+    wrapper = result.model.rnn.cell
+    states = [tf.ones([400, 3]), [tf.ones([400, 3]), tf.ones([400, 3])]]
+    wrapper.input_rate = 0.0
+    _, (gru_h, (lstm_c, lstm_h)) = wrapper(tf.zeros([400, 4]), states, training=True)
+    _, (gru_clean, (c_clean, h_clean)) = wrapper.cell(tf.zeros([400, 4]), states)
+    np.testing.assert_array_equal(lstm_c, c_clean)
+    for dropped, clean in ((gru_h, gru_clean), (lstm_h, h_clean)):
+        assert 0.05 < float(tf.reduce_mean(tf.cast(dropped == 0, tf.float32))) < 0.15
 
 
 # -- reported, not approximated -------------------------------------------------------------

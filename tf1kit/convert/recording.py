@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import inspect
 import os
 import traceback
@@ -200,7 +201,8 @@ def _wrap_function(recorder, owner, attribute, function, name):
             finish(outputs)
         return outputs
 
-    recorded.__wrapped__ = function
+    # Its name, signature and TF-Slim's `_key_op` (arg_scope accepts it) stay the function's.
+    functools.update_wrapper(recorded, function)
     original = owner.__dict__.get(attribute, _NOT_GIVEN)
     setattr(owner, attribute, recorded)
     return owner, attribute, original

@@ -253,6 +253,15 @@ class GRUCell(keras.layers.Layer):
 
 # A wrapper holds the cell it wraps; Keras re-creates it from the config.
 _WRAPPER_CONFIG = '''
+    def get_initial_state(self, batch_size=None):
+        # The wrapped cell's zeros (keras.layers.RNN cannot make them for the
+        # nested state of a StackedRNNCells).
+        if hasattr(self.cell, "get_initial_state"):
+            return self.cell.get_initial_state(batch_size=batch_size)
+        sizes = self.cell.state_size
+        if isinstance(sizes, int):
+            return keras.ops.zeros((batch_size, sizes), dtype=self.compute_dtype)
+        return [keras.ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in sizes]
     def get_config(self):
         return {{**super().get_config(),<fields>
                 "cell": keras.saving.serialize_keras_object(self.cell)}}
