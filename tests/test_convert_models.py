@@ -65,7 +65,7 @@ def test_integer_inputs_build_the_model_on_zeros_of_their_dtype():
     # Keras alone would build the model on float32 ids. Float inputs need none.
     assert "self.call(tf.zeros([d or 1 for d in input_shape], tf.int32), training=False)" \
         in converted("lstm_language_model")[2].source
-    assert "# Integer inputs" not in converted("rnn_lstm_options")[2].source
+    assert "# Integer inputs" not in converted("rnn_static_gru")[2].source
 
 
 def test_slim_layer_norm_takes_its_arg_scope_and_activation():
