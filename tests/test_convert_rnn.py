@@ -250,3 +250,28 @@ def test_a_custom_cell_under_static_rnn_is_read_op_by_op():
                for note in result.notes)
     assert "keras.layers.RNN" not in result.source
     assert_trains_the_same(layer, result.model, result.weight_map, x)
+
+
+def test_recorded_functions_are_put_back_even_when_the_trace_fails():
+    import tf_slim as slim
+
+    originals = (v1.nn.dynamic_rnn, v1.nn.dropout, tf.nn.dropout, slim.layer_norm)
+    bidirectional = v1.nn.bidirectional_dynamic_rnn
+
+    class FailsWhenTraced(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            outputs = v1.nn.dynamic_rnn(rc.GRUCell(2), x, dtype=tf.float32)[0]
+            if not tf.executing_eagerly():
+                raise RuntimeError("only eagerly")
+            return outputs
+
+    layer, x = FailsWhenTraced(), batch(2, 3, 4)
+    layer(x)
+    assert v1.nn.dynamic_rnn is originals[0]
+    with pytest.raises(RuntimeError, match="only eagerly"):
+        tf1kit.to_keras(layer, x)
+    assert (v1.nn.dynamic_rnn, v1.nn.dropout, tf.nn.dropout, slim.layer_norm) == originals
+    layer, x = converted("rnn_bidirectional")[:2]
+    tf1kit.to_keras(layer, x)  # a conversion that succeeds puts them back too
+    assert v1.nn.bidirectional_dynamic_rnn is bidirectional
