@@ -275,3 +275,27 @@ def test_recorded_functions_are_put_back_even_when_the_trace_fails():
     layer, x = converted("rnn_bidirectional")[:2]
     tf1kit.to_keras(layer, x)  # a conversion that succeeds puts them back too
     assert v1.nn.bidirectional_dynamic_rnn is bidirectional
+
+
+@pytest.mark.parametrize("time_major", [False, True])
+def test_rnns_stacked_in_a_python_loop(time_major):
+    class Layers(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            if time_major:
+                x = tf.transpose(x, [1, 0, 2])
+            for number in range(3):
+                with v1.variable_scope(f"layer_{number}"):
+                    x, _ = v1.nn.dynamic_rnn(rc.GRUCell(3), x, dtype=tf.float32,
+                                             time_major=time_major)
+            return x
+
+    layer, x = Layers(), batch(2, 5, 3)
+    layer(x)
+    result = tf1kit.to_keras(layer, x)
+    assert result.complete, result.summary()
+    if time_major:  # each RNN transposes its input and output: no plain loop
+        assert "for layer in" not in result.source
+    else:
+        assert "for layer in self.layers_:\n            x = layer(x)" in result.source
+    assert_trains_the_same(layer, result.model, result.weight_map, x)

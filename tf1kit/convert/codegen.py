@@ -202,7 +202,7 @@ class Writer:
         groups = self._groups_by_height(self.top)
         self.templates = {}
         self.classes = []
-        taken_names = {self.class_name}
+        taken_names = {self.class_name} | set(HELPERS)
         for height in sorted(groups):
             by_text = {}
             for group in groups[height]:

@@ -306,6 +306,8 @@ class _Analysis:
 
     def _call_node(self, call, instance):
         inputs = self.step_inputs(call)
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            inputs = inputs[0]  # a function's one input: the layer takes it as it is
         refs = [self._ref(t) for t in tf.nest.flatten(inputs)]
         structure = tf.nest.map_structure(lambda _: None, inputs)
         outputs = [t.name if tf.is_tensor(t) else None for t in tf.nest.flatten(call.outputs)]
@@ -326,8 +328,9 @@ class _Analysis:
                     op_type=spec.label, emit=spec.emit, origin=call)
 
     def _select_outputs(self, nodes):
-        """Tells each layer that asks which of its call's outputs the model uses."""
-        used = {}
+        """Tells each layer that asks which of its call's outputs the model uses;
+        when it then returns fewer, its calls produce just those."""
+        used, calls = {}, {}
         for node in nodes:
             spec = node.instance.spec if node.is_call else None
             if spec is None or spec.select_outputs is None:
@@ -335,8 +338,16 @@ class _Analysis:
             flags = [bool(key) and self.consumers.get(key, 0) > 0 for key in node.outputs]
             previous = used.get(id(spec), (spec, [False] * len(flags)))[1]
             used[id(spec)] = (spec, [a or b for a, b in zip(previous, flags)])
-        for spec, flags in used.values():
-            spec.select_outputs(flags)
+            calls.setdefault(id(spec), []).append(node)
+        for key, (spec, flags) in used.items():
+            returned = spec.select_outputs(flags)
+            if returned is None:
+                continue
+            for node in calls[key]:
+                flat = tf.nest.flatten(node.output_structure)
+                node.outputs = [node.outputs[i] for i in returned]
+                kept = [flat[i] for i in returned]
+                node.output_structure = kept[0] if len(kept) == 1 else kept
 
     def _ref(self, tensor):
         if not tf.is_tensor(tensor):

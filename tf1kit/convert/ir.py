@@ -41,7 +41,8 @@ class LayerSpec:
     scope: str = ""            # the TF1 scope the layer is named after (default: the call's)
     training: object = None    # how its `training` argument follows the model's
     # `select_outputs(used)`: told which of the call's flat outputs the model
-    # uses (once, before any source is written), it may adjust `args`.
+    # uses (once, before any source is written), it may adjust `args`, and
+    # returns the positions the Keras layer returns (None: all, as recorded).
     select_outputs: object = None
     # `write_call(call)`: the statements that call the layer, given a `CallWriting`.
     write_call: object = None

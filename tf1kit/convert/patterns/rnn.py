@@ -466,7 +466,6 @@ def _rnn(call, context, static, bidirectional):
     shape = _Shape(static, bidirectional, layout, cells, output_count, state_counts)
     shape.write_args(spec, [True] * len(outputs))
     spec.select_outputs = lambda used: shape.write_args(spec, used)
-    spec.write_call = shape.write_call
     return spec
 
 
@@ -498,9 +497,14 @@ class _Shape:
             options["return_state"] = True
         if masked and self.return_sequences and not self.bidirectional:
             options["zero_output_for_mask"] = True  # TF1: zeros past the end
+        layout = self.layout
+        plain = not (self.static or self.bidirectional or self.return_state or layout.time_major
+                     or masked or any(index is not None for _, index in layout.states))
+        # A plain `x = self.rnn(x)` is written (and looped over) like any layer call.
+        spec.write_call = None if plain else self.write_call
         if not self.bidirectional:
             spec.args = {"cell": Code(self.cells[0].expr), **options}
-            return
+            return [0] if plain else None
         # Bidirectional makes its forward layer "forward_fw" and outputs zeros past
         # the end of a masked sequence (as TF1) by itself.
         joined = ", ".join(f"{key}={value}" for key, value in options.items())
