@@ -363,7 +363,7 @@ class _Layout:
     max_time: int | None   # the static number of time steps, if known
 
 
-def _inputs(call, directions, static):
+def _inputs(call, cells, static):
     """(flat inputs, layout) of an RNN call."""
     arguments = call.layer.arguments
     inputs = arguments["inputs"]
@@ -389,15 +389,15 @@ def _inputs(call, directions, static):
         length = len(flat)
         flat.append(arguments["sequence_length"])
     states = []
-    for key, (cell, direction) in zip(_state_keys(directions), directions):
+    for key, cell in zip(_state_keys(cells), cells):
         leaves = _initial_leaves(arguments.get(key), len(_leaves(cell.state)),
                                  f"the {key}")
         states.append((cell.state, len(flat) if leaves else None))
         flat.extend(leaves)
     given = [index for _, index in states if index is not None]
-    if len(directions) == 2 and len(given) == 1:
+    if len(cells) == 2 and len(given) == 1:
         raise NotConvertible("an initial state for one direction only")
-    if len(directions) == 2 and given and \
+    if len(cells) == 2 and given and \
             len(_top_level(states[0][0])) != len(_top_level(states[1][0])):
         raise NotConvertible("initial states of forward and backward cells of different "
                              "structure")
@@ -408,9 +408,8 @@ def _inputs(call, directions, static):
                          int(max_time) if max_time is not None else None)
 
 
-def _state_keys(directions):
-    return ["initial_state"] if len(directions) == 1 else ["initial_state_fw",
-                                                           "initial_state_bw"]
+def _state_keys(cells):
+    return ["initial_state"] if len(cells) == 1 else ["initial_state_fw", "initial_state_bw"]
 
 
 # -- the converters ------------------------------------------------------------------
@@ -440,16 +439,14 @@ def _rnn(call, context, static, bidirectional):
     paired = getattr(call, "paired", None)
     other = paired.layer.arguments if paired is not None else {}
     if bidirectional:
-        keys, names = ("cell_fw", "cell_bw"), ("fw", "bw")
-        paths = ("forward_layer.cell", "backward_layer.cell")
+        keys, paths = ("cell_fw", "cell_bw"), ("forward_layer.cell", "backward_layer.cell")
         scope = _rnn_scope(call, "bidirectional_rnn")
     else:
-        keys, names, paths = ("cell",), ("rnn",), ("cell",)
+        keys, paths = ("cell",), ("cell",)
         scope = _rnn_scope(call, "rnn")
     cells = [_cell(arguments[k], other.get(k), context, _scope_name(arguments[k]), p)
              for k, p in zip(keys, paths)]
-    directions = list(zip(cells, names))
-    flat, layout = _inputs(call, directions, static)
+    flat, layout = _inputs(call, cells, static)
     outputs = tf.nest.flatten(call.outputs)
     # TF1 returns a list of steps (static) or one sequence per direction.
     output_count = layout.max_time if static else 2 if bidirectional else 1
@@ -463,13 +460,13 @@ def _rnn(call, context, static, bidirectional):
                      {}, weights, helpers=tuple(sorted(helpers)),
                      short_name=scope.rsplit("/", 1)[-1], inputs=flat, scope=scope,
                      training=_training_binding(call, cells))
-    shape = _Shape(static, bidirectional, layout, cells, output_count, state_counts)
-    shape.write_args(spec, [True] * len(outputs))
-    spec.select_outputs = lambda used: shape.write_args(spec, used)
+    writer = _RNNWriter(static, bidirectional, layout, cells, output_count, state_counts)
+    writer.write_args(spec, [True] * len(outputs))
+    spec.select_outputs = lambda used: writer.write_args(spec, used)
     return spec
 
 
-class _Shape:
+class _RNNWriter:
     """Writes the RNN layer's arguments and its call, for the outputs used."""
 
     def __init__(self, static, bidirectional, layout, cells, output_count, state_counts):
