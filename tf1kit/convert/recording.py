@@ -178,7 +178,8 @@ def _function_sites(names) -> list:
     return sites
 
 
-def _wrap_function(recorder, owner, attribute, function, name):
+def _recorded_function(recorder, function, name):
+    """`function`, reporting each call in the traced graph to `recorder`."""
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
@@ -203,9 +204,7 @@ def _wrap_function(recorder, owner, attribute, function, name):
 
     # Its name, signature and TF-Slim's `_key_op` (arg_scope accepts it) stay the function's.
     functools.update_wrapper(recorded, function)
-    original = owner.__dict__.get(attribute, _NOT_GIVEN)
-    setattr(owner, attribute, recorded)
-    return owner, attribute, original
+    return recorded
 
 
 def _with_arg_scope(function, kwargs) -> dict:
@@ -297,18 +296,17 @@ def record(owner, args, training=_NOT_GIVEN, dynamic_batch=True, functions=()) -
     add_call_observer(observe)
     patched = []
     try:
-        for site in _function_sites(functions):
-            replaced = _wrap_function(recorder, *site)
-            if replaced is not None:
-                patched.append(replaced)
+        for module, attribute, function, name in _function_sites(functions):
+            recorded = _recorded_function(recorder, function, name)
+            if recorded is not None:
+                # Noted before it is set: an interrupt in between still restores it.
+                patched.append((module, attribute, function))
+                setattr(module, attribute, recorded)
         with _requests_recorded(owner, creations), _templates_kept(owner):
             concrete = tf.function(forward, autograph=False).get_concrete_function(*specs)
     finally:
         for module, attribute, original in reversed(patched):
-            if original is _NOT_GIVEN:
-                delattr(module, attribute)
-            else:
-                setattr(module, attribute, original)
+            setattr(module, attribute, original)
         remove_call_observer(observe)
         tf1_layers_base.call_recorders.remove(recorder)
         for layer in keras_layers:
