@@ -189,3 +189,20 @@ def test_a_scope_entered_again_later_merges_into_its_parent():
     assert "self.a_first = keras.layers.Dense(" in result.source
     assert "self.a_last = keras.layers.Dense(" in result.source
     assert_trains_the_same(layer, result.model, result.weight_map, x)
+
+
+def test_a_name_is_not_reassigned_while_an_inlined_expression_still_reads_it():
+    # tf.sin(y) is inlined where it is used, after the dense call: the dense
+    # output must not take y's name (it did: silently wrong numbers).
+    class Pending(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            y = x * 2.0
+            pending = tf.sin(y)
+            return tf.concat([pending, v1.layers.dense(tf.cos(y), 3)], axis=-1)
+
+    layer, x = Pending(), batch(2, 3)
+    layer(x)
+    result = tf1kit.to_keras(layer, x)
+    assert "return tf.concat([tf.sin(x), dense], axis=-1)" in result.source
+    np.testing.assert_allclose(result.model(x), layer(x), atol=1e-6)

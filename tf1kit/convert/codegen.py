@@ -476,6 +476,8 @@ class Writer:
 
     def _name_for(self, body, item, position, last_use, hint) -> str:
         candidate = self._chain_name(body, item, position, last_use)
+        if candidate is not None and self._read_later(body, candidate, position, last_use):
+            candidate = None
         if candidate is not None:
             if candidate not in body.params or candidate == "x":
                 return candidate
@@ -483,6 +485,15 @@ class Writer:
                 body.used.add("x")
                 return "x"
         return body.fresh(hint)
+
+    @staticmethod
+    def _read_later(body, name, position, last_use) -> bool:
+        """Whether a value used after this step is written with `name` in it
+        (an inlined expression waiting for its consumer, `tf.sin(x)`):
+        assigning `name` now would change what that expression reads."""
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        return any(last_use.get(key, -1) > position and pattern.search(expr.text)
+                   for key, expr in body.names.items())
 
     def _statement(self, body, group, item, position, last_use):
         if isinstance(item, Node) and not item.is_call:
