@@ -108,7 +108,7 @@ def test_batch_norm_keeps_float32_statistics(policy, fused):
     x = tf.constant(np.random.RandomState(2).uniform(0, 4, (4, 2, 2, 3)), tf.float32)
     out = layer(x, training=True)
     assert out.dtype == compute
-    assert {v.dtype for v in layer.weights} == {"float32"}
+    assert {tf.as_dtype(v.dtype) for v in layer.weights} == {tf.float32}
     half = tf.cast(tf.cast(x, compute), tf.float32).numpy()  # what the layer saw
     n = half.size / 3
     variance = half.var(axis=(0, 1, 2)) * (n / (n - 1) if fused else 1.0)
@@ -145,7 +145,7 @@ def test_fit_trains_float32_variables(policy, jit):
     x = np.random.RandomState(3).uniform(0, 1, (8, 4, 4, 3)).astype("float32")
     history = model.fit(x, np.zeros((8, 2), "float32"), batch_size=4, verbose=0)
     assert np.isfinite(history.history["loss"][0])
-    assert {v.dtype for v in model.weights} == {"float32"}
+    assert {tf.as_dtype(v.dtype) for v in model.weights} == {tf.float32}
     changed = {v.name for v in model.weights if not np.allclose(before[v.name], v.numpy())}
     assert changed == set(before), set(before) - changed  # kernels, biases, gammas, statistics
     assert len(net.losses) == 2  # kernel L2 and the float32 activity loss

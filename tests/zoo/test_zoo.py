@@ -29,10 +29,6 @@ CASES = {name: graph_case(f"zoo_{name}", f"{MODELS}\nMODEL = {name!r}\n{GRAPH_RU
          for name in NAMES}
 
 # Fixes that live on other branches (the lead merges them, then flips these).
-_NEEDS_IDENTITY_EQUALITY = pytest.mark.xfail(
-    strict=True, reason="TF-Slim's batch_norm tests collection membership (`var not in "
-    "get_collection(...)`), which compares variables with ==: "
-    "needs TF1Variable identity equality (issue 15 item 1, the `variables` branch)")
 _NEEDS_TYPED_BUILD = pytest.mark.xfail(
     strict=True, reason="loading a `.keras` file re-creates the TF1 variables by tracing "
     "`call` on a float32 placeholder (decorator's build_from_config), and the token ids "
@@ -45,9 +41,7 @@ _NEEDS_DICT_INPUT_SAVE = pytest.mark.xfail(
 _XFAIL_KERAS_FILE = {"bert": _NEEDS_DICT_INPUT_SAVE, "lstm_lm": _NEEDS_TYPED_BUILD}
 
 
-@pytest.fixture(scope="module", params=[
-    pytest.param(name, marks=[_NEEDS_IDENTITY_EQUALITY] if name.startswith("inception") else [])
-    for name in NAMES])
+@pytest.fixture(scope="module", params=NAMES)
 def run(request):
     """One model at a time (module scope groups the tests by model); its
     variables are released before the next model is built."""

@@ -15,6 +15,13 @@ their output (`outputs_collections`, the end points of `slim.nets`). Slim's
 layers module gets an `ops` whose `name_scope` yields the name a TF1 graph
 would have used (`vgg_16/pool1/`), and eager collections keep the latest
 tensor of each alias instead of every call's.
+
+Slim files a variable into a collection unless `var in get_collection(...)`
+already; TF 1.x compared variables by identity there. In a TF2 process with
+tensor equality on, `in` compares a variable elementwise with every member and
+fails ("truth value of an array ... is ambiguous": inception_v1-v3's batch
+norms). Slim's two membership checks get collections whose `in` is identity,
+as in TF 1.x, whether or not the user disabled tensor equality.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ def slim_targets() -> list:
     slim_utils = sys.modules["tf_slim.layers.utils"]
     targets = [(slim_layers, name, layers) for name in _SLIM_LAYER_MODULES]
     targets.append((slim_layers, "ops", _OpsNamingEagerScopes()))
+    targets.append((sys.modules["tf_slim.ops.variables"], "ops", _OpsWithIdentityCollections()))
     original_collect = vars(slim_utils)["collect_named_outputs"]
     targets.append((slim_utils, "collect_named_outputs", functools.wraps(original_collect)(
         functools.partial(_collect_named_outputs, original_collect))))
@@ -56,11 +64,26 @@ def slim_targets() -> list:
     return targets
 
 
-class _OpsNamingEagerScopes:
-    """TensorFlow's `ops` module, but `name_scope` names its scope eagerly too."""
+class _IdentityMembership(list):
+    """A collection's members, where `in` asks for the same object (TF 1.x)."""
+
+    def __contains__(self, item):
+        return any(member is item for member in self)
+
+
+class _OpsWithIdentityCollections:
+    """TensorFlow's `ops` module, but `x in get_collection(key)` is identity."""
 
     def __getattr__(self, name):
         return getattr(ops, name)
+
+    @staticmethod
+    def get_collection(key, scope=None):
+        return _IdentityMembership(ops.get_collection(key, scope))
+
+
+class _OpsNamingEagerScopes(_OpsWithIdentityCollections):
+    """TensorFlow's `ops` module, but `name_scope` names its scope eagerly too."""
 
     @staticmethod
     def name_scope(name, default_name=None, values=None, skip_on_eager=True):

@@ -112,6 +112,44 @@ class TF1Magics(Magics):
 
     @line_magic
     @magic_arguments()
+    @argument("layer", help="The migrated layer (an expression: a decorated layer, module or "
+                            "%%%%tf1layer instance).")
+    @argument("inputs", help="One batch (an expression: a tensor, tuple or dict).")
+    @argument("--native", default=None, help="The native Keras 3 rewrite to compare as well.")
+    @argument("--name-map", default=None, help="A dict: TF1 name -> native variable name.")
+    @argument("--steps", type=int, default=3, help="Training steps to compare (default 3).")
+    @argument("--loss", default=None, help="callable(outputs) -> scalar (default: mean square).")
+    @argument("--optimizer", default="sgd",
+              help="sgd, adam, or an expression giving a (TF1 factory, Keras 3 factory) pair.")
+    @argument("--rtol", type=float, default=1e-5, help="Relative tolerance (default 1e-5).")
+    @argument("--atol", type=float, default=1e-5, help="Absolute tolerance (default 1e-5).")
+    def tf1verify(self, line):
+        """Compare LAYER as TF1 graph code, as the shim and as --native on INPUTS.
+
+        Shows the report of tf1kit.verify (and returns it); the options are its arguments.
+        """
+        import tf1kit
+
+        args = self._parse(self.tf1verify, line)
+        values = {}
+        for option in ("layer", "inputs", "native", "name_map", "loss", "optimizer"):
+            text = getattr(args, option)
+            if text is None or (option == "optimizer" and text.strip("\"'") in ("sgd", "adam")):
+                values[option] = text.strip("\"'") if text else text
+                continue
+            try:
+                values[option] = self.shell.ev(text.strip("\"'"))
+            except Exception as error:
+                raise UsageError(f"%tf1verify: evaluating {option} {text!r} failed: "
+                                 f"{type(error).__name__}: {error}") from None
+        try:
+            return tf1kit.verify(values.pop("layer"), values.pop("inputs"), steps=args.steps,
+                                 rtol=args.rtol, atol=args.atol, **values)
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"%tf1verify: {error}\n{_usage(self.tf1verify)}") from None
+
+    @line_magic
+    @magic_arguments()
     @argument("layer", help="The decorated TF1 layer (or %%%%tf1layer instance) to convert.")
     @argument("inputs", nargs="+", help="An expression for one example batch, e.g. tf.ones([2, 8]).")
     def tf1convert(self, line):

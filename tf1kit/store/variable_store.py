@@ -29,8 +29,8 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         # Eager execution would otherwise forget variables between calls.
         self._store_eager_variables = True
         self._layers = {}
-        # tf.Module discovers only tf.Variables: expose each variable's backing
-        # tf.Variable (it carries the TF1 name) for tf.Module owners.
+        # tf.Module owners discover their variables here (TF1Variable counts
+        # as a tf.Variable), the same objects their TF1 layers hold.
         # Untracked (no checkpoint dependency): the keras variables in `_vars`
         # are what checkpoints save.
         object.__setattr__(self, "_tf_variables", {})
@@ -75,7 +75,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
 
     def _keep(self, variable):
         self._vars[variable.tf1_name] = variable
-        self._tf_variables[variable.tf1_name] = variable.value
+        self._tf_variables[variable.tf1_name] = variable
 
     # -- TF1 semantics: inherited get_variable calls these -------------------
     def _get_partitioned_variable(self, name, partitioner, *args, **kwargs):
