@@ -299,3 +299,19 @@ def test_rnns_stacked_in_a_python_loop(time_major):
     else:
         assert "for layer in self.layers_:\n            x = layer(x)" in result.source
     assert_trains_the_same(layer, result.model, result.weight_map, x)
+
+
+def test_a_loop_the_converter_did_not_see_called_is_reported_as_a_loop():
+    dynamic_rnn = v1.nn.dynamic_rnn  # imported by name, before the conversion
+
+    class ImportedByName(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            return dynamic_rnn(rc.GRUCell(2), x, dtype=tf.float32)[0]  # marker: by name
+
+    layer, x = ImportedByName(), batch(2, 3, 4)
+    layer(x)
+    result = tf1kit.to_keras(layer, x)
+    loops = [u for u in result.unsupported if u.what.startswith("While")]
+    assert loops and "a tf.while_loop" in loops[0].reason, result.summary()
+    assert loops[0].location == line_of("# marker: by name")

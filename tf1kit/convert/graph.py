@@ -440,6 +440,11 @@ class _Analysis:
         if op.type in _RANDOM_OPS or op.type.startswith("Stateless"):
             node.unsupported = ("random values outside a layer would differ from the TF1 "
                                 "model's; use a Keras layer (e.g. keras.layers.Dropout)")
+        elif op.type in ("While", "StatelessWhile"):
+            node.unsupported = (
+                "a tf.while_loop, whose body the converter does not read (an RNN is "
+                "converted when called as tf.compat.v1.nn.dynamic_rnn, not through a name "
+                "imported before the conversion)")
         elif op.type not in EMITTERS:
             node.unsupported = f"no translation for the TensorFlow op {op.type}"
         for ref in refs:
