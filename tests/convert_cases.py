@@ -236,8 +236,8 @@ class LayerZoo(keras.layers.Layer):
             vol = tf.reshape(seq, [-1, 5, 2, 2, 1])
             vol = layers.conv3d(vol, 2, 2, padding="same", kernel_initializer=v1.ones_initializer())
             vol = layers.conv3d_transpose(vol, 2, 2, strides=1, activation=tf.nn.tanh)
-            # (3-D pooling converts too, but its gradient fails in the shim itself:
-            # tests/test_convert_edges.py checks it without training.)
+            vol = layers.max_pooling3d(vol, 2, 1, padding="same")
+            vol = layers.average_pooling3d(vol, 2, 1, data_format="channels_first")
             flat = layers.flatten(vol)
             flat = layers.dropout(flat, 0.0, training=training)
             return layers.dense(flat, 3, activation=tf.nn.sigmoid, use_bias=False,
@@ -327,6 +327,113 @@ class InceptionV1(keras.layers.Layer):
         return logits
 
 
+# -- RNNs: tf.compat.v1.nn.rnn_cell under the rnn functions --------------------------------
+
+rc = v1.nn.rnn_cell
+
+
+class LSTMOptions(keras.layers.Layer):
+    """LSTMCell with every option, sequence lengths, and its final state used."""
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, features):
+        cell = rc.LSTMCell(5, use_peepholes=True, cell_clip=0.8, num_proj=4, proj_clip=0.6,
+                           forget_bias=0.5, initializer=v1.random_uniform_initializer(-0.5, 0.5))
+        outputs, state = v1.nn.dynamic_rnn(cell, features["x"],
+                                           sequence_length=features["lengths"],
+                                           dtype=tf.float32)
+        return tf.concat([tf.reshape(outputs, [-1, 16]), state.c, state.h], axis=1)
+
+
+class StaticGRU(keras.layers.Layer):
+    """static_rnn over a list of steps with a computed initial state, and
+    static_bidirectional_rnn; single steps of the output list are used."""
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        steps = tf.unstack(x, axis=1)
+        cell = rc.ResidualWrapper(rc.GRUCell(
+            3, kernel_initializer=v1.glorot_normal_initializer(),
+            bias_initializer=v1.constant_initializer(0.5)))
+        outputs, state = v1.nn.static_rnn(cell, steps, initial_state=tf.tanh(steps[0]))
+        both, _, backward_state = v1.nn.static_bidirectional_rnn(
+            rc.GRUCell(2), rc.GRUCell(2), outputs, dtype=tf.float32, scope="both_ways")
+        return tf.concat([outputs[0], outputs[-1], state, both[1], backward_state], axis=1)
+
+
+class BidirectionalLSTM(keras.layers.Layer):
+    """bidirectional_dynamic_rnn with lengths, two kinds of cell, both states used."""
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, features):
+        (forward, backward), (forward_state, backward_state) = v1.nn.bidirectional_dynamic_rnn(
+            rc.BasicLSTMCell(4, forget_bias=0.3), rc.BasicRNNCell(4, activation=tf.nn.relu),
+            features["x"], sequence_length=features["lengths"], dtype=tf.float32)
+        return tf.concat([forward[:, -1], backward[:, 0], forward_state.h, backward_state],
+                         axis=1)
+
+
+class StackedTimeMajor(keras.layers.Layer):
+    """A MultiRNNCell of wrapped cells over time-major inputs from a zero state."""
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x, training=False):
+        cell = rc.MultiRNNCell([
+            rc.DropoutWrapper(rc.DeviceWrapper(rc.GRUCell(4), "/cpu:0"), output_keep_prob=1.0),
+            rc.LSTMCell(4)])
+        initial = cell.zero_state(tf.shape(x)[0], tf.float32)
+        outputs, state = v1.nn.dynamic_rnn(cell, tf.transpose(x, [1, 0, 2]),
+                                           initial_state=initial, time_major=True)
+        return tf.concat([tf.reduce_sum(outputs, axis=0), state[0], state[1].h], axis=1)
+
+
+def sequences(lengths, steps=4, depth=3, seed=0):
+    return {"lengths": tf.constant(lengths, tf.int32),
+            "x": batch(len(lengths), steps, depth, seed=seed)}
+
+
+# -- real models: the zoo's LSTM language model and BERT (tests/zoo/zoo_models.py) --------
+
+_ZOO = {}
+
+
+def zoo_models() -> dict:
+    """The zoo's model source (BERT's modeling.py loaded with its migrating edits)."""
+    if not _ZOO:
+        from zoo.zoo_models import MODELS
+
+        _ZOO.update(np=np, tf=tf, v1=v1)
+        exec(compile(MODELS, "<zoo models>", "exec"), _ZOO)  # noqa: S102 - the zoo's own source
+    return _ZOO
+
+
+class LanguageModel(keras.layers.Layer):
+    """The zoo's PTB-style LSTM language model: per-sequence cross-entropy."""
+
+    def __init__(self, keep_prob=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.keep_prob = keep_prob
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, tokens, training=False):
+        return zoo_models()["build_lstm_lm"](tokens, bool(training), self.keep_prob)
+
+
+class BertEncoder(keras.layers.Layer):
+    """BERT from bert-tensorflow, the zoo's tiny config: the pooled output."""
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, features, training=False):
+        return zoo_models()["build_bert"](features, bool(training))
+
+
+def zoo_inputs(name):
+    values = zoo_models()[name]()
+    if isinstance(values, dict):
+        return {key: tf.constant(value) for key, value in values.items()}
+    return tf.constant(values)
+
+
 # -- the cases ------------------------------------------------------------------------------
 
 CASES = {
@@ -347,6 +454,12 @@ CASES = {
     # training steps diverge.
     "resnet_v1_50": (lambda: ResNet50(), lambda: batch(2, 64, 64, 3)),
     "inception_v1": (lambda: InceptionV1(), lambda: batch(2, 32, 32, 3)),
+    "rnn_lstm_options": (lambda: LSTMOptions(), lambda: sequences([4, 2, 3])),
+    "rnn_static_gru": (lambda: StaticGRU(), lambda: batch(3, 4, 3)),
+    "rnn_bidirectional": (lambda: BidirectionalLSTM(), lambda: sequences([2, 4, 1], seed=1)),
+    "rnn_stacked_time_major": (lambda: StackedTimeMajor(), lambda: batch(3, 4, 3, seed=2)),
+    "lstm_language_model": (lambda: LanguageModel(), lambda: zoo_inputs("token_inputs")),
+    "bert_encoder": (lambda: BertEncoder(), lambda: zoo_inputs("bert_inputs")),
 }
 
 # Deep nets train stably (and comparably) with smaller steps.
@@ -426,7 +539,8 @@ def assert_trains_the_same(layer, model, weight_map, x, steps=3, atol=1e-5, rtol
             with tf.GradientTape() as tape:
                 loss = _loss(world, x, train)
             variables = world.trainable_weights
-            grads = tape.gradient(loss, variables)
+            # Embedding lookups give IndexedSlices; the optimizers take both forms.
+            grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)]
             gradients.append({id(v): g for v, g in zip(variables, grads)})
             optimizer.apply(grads, variables)
         for name, shim, native in pairs:

@@ -155,7 +155,10 @@ _FRESH_PROCESS = textwrap.dedent('''
         namespace = {}
         exec(compile(open(case["source"]).read(), case["source"], "exec"), namespace)
         model = namespace[case["class_name"]]()
-        inputs = np.load(case["inputs"])
+        with np.load(case["inputs"]) as arrays:
+            inputs = {key: arrays[key] for key in arrays.files}
+        if list(inputs) == ["array"]:
+            inputs = inputs["array"]
         kwargs = {"training": False} if case["training"] else {}
         model(inputs, **kwargs)
         model.load_weights(case["weights"])
@@ -183,12 +186,13 @@ def test_generated_sources_run_alone_load_weights_and_survive_keras_files(tmp_pa
         paths = {key: str(tmp_path / f"{name}.{key}") for key in ("source", "keras_file")}
         paths["source"] += ".py"
         paths["keras_file"] += ".keras"
-        paths["inputs"] = str(tmp_path / f"{name}_inputs.npy")
+        paths["inputs"] = str(tmp_path / f"{name}_inputs.npz")
         paths["expected"] = str(tmp_path / f"{name}_expected.npy")
         paths["weights"] = str(tmp_path / f"{name}.weights.h5")
         with open(paths["source"], "w") as f:
             f.write(result.source)
-        np.save(paths["inputs"], np.asarray(inputs))
+        arrays = dict(inputs) if isinstance(inputs, dict) else {"array": inputs}
+        np.savez(paths["inputs"], **{key: np.asarray(value) for key, value in arrays.items()})
         np.save(paths["expected"], np.asarray(result.model(inputs, **kwargs)))
         result.save_weights(paths["weights"])
         cases[name] = dict(paths, class_name=result.class_name, training=training)

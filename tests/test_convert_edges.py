@@ -76,12 +76,12 @@ def test_several_inputs_and_outputs_keep_their_names_and_order():
         np.testing.assert_allclose(got, want, atol=1e-6)
 
 
-def test_three_dimensional_pooling_converts():
-    # Inference only: the shim's own 3-D pooling gradient fails eagerly in TF 2.21.
+def test_three_dimensional_pooling_converts_and_trains():
     class Pool3D(keras.layers.Layer):
         @tf1kit.track_tf1_style_variables
         def call(self, x):
-            h = v1.layers.max_pooling3d(x, 2, 1, padding="same")
+            h = v1.layers.conv3d(x, 2, 2, padding="same")
+            h = v1.layers.max_pooling3d(h, 2, 1, padding="same")
             return v1.layers.average_pooling3d(h, 2, 2, data_format="channels_first")
 
     layer, x = Pool3D(), batch(2, 4, 4, 4, 3)
@@ -89,7 +89,7 @@ def test_three_dimensional_pooling_converts():
     result = tf1kit.to_keras(layer, x)
     assert 'keras.layers.AveragePooling3D(\n' in result.source
     assert 'data_format="channels_first"' in result.source
-    np.testing.assert_allclose(result.model(x), layer(x), atol=1e-6)
+    assert_trains_the_same(layer, result.model, result.weight_map, x)
 
 
 def test_converting_twice_writes_the_same_source():
@@ -191,3 +191,20 @@ def test_a_scope_entered_again_later_merges_into_its_parent():
     assert "self.a_first = keras.layers.Dense(" in result.source
     assert "self.a_last = keras.layers.Dense(" in result.source
     assert_trains_the_same(layer, result.model, result.weight_map, x)
+
+
+def test_a_name_is_not_reassigned_while_an_inlined_expression_still_reads_it():
+    # tf.sin(y) is inlined where it is used, after the dense call: the dense
+    # output must not take y's name (it did: silently wrong numbers).
+    class Pending(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            y = x * 2.0
+            pending = tf.sin(y)
+            return tf.concat([pending, v1.layers.dense(tf.cos(y), 3)], axis=-1)
+
+    layer, x = Pending(), batch(2, 3)
+    layer(x)
+    result = tf1kit.to_keras(layer, x)
+    assert "return tf.concat([tf.sin(x), dense], axis=-1)" in result.source
+    np.testing.assert_allclose(result.model(x), layer(x), atol=1e-6)

@@ -165,3 +165,35 @@ def test_channels_first_max_pool_has_gradients_on_cpu():
     grads = tape.gradient(loss, layer.trainable_weights)
     assert all(g is not None and np.isfinite(g.numpy()).all() for g in grads)
     assert float(tf.reduce_sum(tf.abs(grads[0]))) > 0
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_three_dimensional_pooling_gradients_eagerly(data_format):
+    """d sum(pool(x)) / dx over non-overlapping 2x2x2 windows: 1/8 everywhere
+    for the average, 1 at each window's maximum for the max (numpy's argmax)."""
+    import numpy as np
+    import tensorflow as tf
+
+    import tf1kit
+
+    values = np.random.RandomState(3).permutation(2 * 4 * 4 * 6 * 3).reshape(2, 4, 4, 6, 3)
+    values = values.astype("float32")  # distinct values: one maximum per window
+    x = tf.constant(values if data_format == "channels_last"
+                    else values.transpose(0, 4, 1, 2, 3))
+    windows = values.reshape(2, 2, 2, 2, 2, 3, 2, 3).transpose(0, 1, 3, 5, 7, 2, 4, 6)
+    windows = windows.reshape(2, 2, 2, 3, 3, 8)
+    winner = windows == windows.max(axis=-1, keepdims=True)
+    expected_max = winner.reshape(2, 2, 2, 3, 3, 2, 2, 2).transpose(0, 1, 5, 2, 6, 3, 7, 4)
+    expected_max = expected_max.reshape(values.shape).astype("float32")
+    expected_avg = np.full(values.shape, 1 / 8, "float32")
+    for layer, expected in [(tf1kit.layers.MaxPooling3D(2, 2, data_format=data_format),
+                             expected_max),
+                            (tf1kit.layers.AveragePooling3D(2, 2, data_format=data_format),
+                             expected_avg)]:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(layer(x))
+        gradient = tape.gradient(total, x).numpy()
+        if data_format == "channels_first":
+            gradient = gradient.transpose(0, 2, 3, 4, 1)
+        np.testing.assert_allclose(gradient, expected, err_msg=type(layer).__name__)

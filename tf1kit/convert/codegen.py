@@ -18,7 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from tf1kit.convert.formatting import wrap
-from tf1kit.convert.ir import TRAINING, ConstRef, Node, RawVariable, TensorRef, VariableRef
+from tf1kit.convert.ir import (
+    TRAINING, CallWriting, ConstRef, Node, RawVariable, TensorRef, VariableRef)
 from tf1kit.convert.ops import EMITTERS, MULTI_OUTPUT, Arg, Expr
 from tf1kit.convert.patterns import HELPERS
 from tf1kit.convert.structure import Group, Loop, identifier, stem
@@ -201,7 +202,7 @@ class Writer:
         groups = self._groups_by_height(self.top)
         self.templates = {}
         self.classes = []
-        taken_names = {self.class_name}
+        taken_names = {self.class_name} | set(HELPERS)
         for height in sorted(groups):
             by_text = {}
             for group in groups[height]:
@@ -371,8 +372,9 @@ class Writer:
                     text = "None"
                 else:
                     text = self._slot(value, member, key)
-            positional = index == 0 and key in ("units", "filters", "rate", "pool_size",
-                                                 "kernel_size") and not isinstance(value, Code)
+            positional = index == 0 and (
+                key in ("units", "filters", "rate", "pool_size", "kernel_size")
+                and not isinstance(value, Code) or key in ("cell", "layer"))
             args.append(text if positional else f"{key}={text}")
         args.append(f"name={literal(instance.name)}")
         return f"{spec.class_name}({', '.join(args)})"
@@ -474,6 +476,8 @@ class Writer:
 
     def _name_for(self, body, item, position, last_use, hint) -> str:
         candidate = self._chain_name(body, item, position, last_use)
+        if candidate is not None and self._read_later(body, candidate, position, last_use):
+            candidate = None
         if candidate is not None:
             if candidate not in body.params or candidate == "x":
                 return candidate
@@ -481,6 +485,15 @@ class Writer:
                 body.used.add("x")
                 return "x"
         return body.fresh(hint)
+
+    @staticmethod
+    def _read_later(body, name, position, last_use) -> bool:
+        """Whether a value used after this step is written with `name` in it
+        (an inlined expression waiting for its consumer, `tf.sin(x)`):
+        assigning `name` now would change what that expression reads."""
+        pattern = re.compile(rf"\b{re.escape(name)}\b")
+        return any(last_use.get(key, -1) > position and pattern.search(expr.text)
+                   for key, expr in body.names.items())
 
     def _statement(self, body, group, item, position, last_use):
         if isinstance(item, Node) and not item.is_call:
@@ -501,6 +514,9 @@ class Writer:
             body.lines.append(f"for {element} in self.{item.attribute}:")
             body.lines.append(f"    {name} = {element}({', '.join([name] + kwargs)})")
             body.names[self._item_outputs(item)[0]] = Expr(name)
+            return
+        if isinstance(item, Node) and item.instance.spec.write_call is not None:
+            self._written_call(body, group, item, position, last_use)
             return
         if isinstance(item, Node):
             target = f"self.{item.instance.attribute}"
@@ -533,6 +549,26 @@ class Writer:
             body.lines.append(f"{', '.join(names)} = {call}")
             for key, name in zip(outputs, names):
                 body.names[key] = Expr(name)
+
+    def _written_call(self, body, group, node, position, last_use):
+        """A layer whose spec writes its own call (an RNN: masks, states,
+        transposes); it returns the statements and each output's source."""
+        kwargs = self._call_kwargs(node)
+        writing = CallWriting(
+            target=f"self{self._instance_path(group, node.instance)}",
+            arguments=self._argument_texts(body, group, node),
+            used=[bool(key) and self.consumers.get(key, 0) > 0 for key in node.outputs],
+            training=kwargs[0] if kwargs else "", fresh=body.fresh,
+            chain=lambda hint: self._name_for(body, node, position, last_use, hint))
+        lines, outputs = node.instance.spec.write_call(writing)
+        body.lines.extend(lines)
+        for key, text in zip(node.outputs, outputs):
+            if key and text is not None:
+                body.names[key] = Expr(text)
+
+    def _instance_path(self, group, instance) -> str:
+        owner = self.owner_of_instance[id(instance)]
+        return f"{self._member_path(group, owner)}.{instance.attribute}"
 
     def _member_name(self, item) -> str:
         return item.name if isinstance(item, Group) else item.instance.name
@@ -595,7 +631,8 @@ class Writer:
             value = ref.value if isinstance(ref, ConstRef) else None
             args.append(Arg(self._ref_expr(body, group, ref), value))
         try:
-            expr = EMITTERS[node.op_type](node.op, args)
+            expr = (node.emit(args) if node.emit is not None
+                    else EMITTERS[node.op_type](node.op, args))
         except NotConvertible as error:
             node.unsupported = str(error)
             self.unsupported.append((node, str(error)))
@@ -640,6 +677,8 @@ class Writer:
             lines.append("")
             lines.append("def build(self, input_shape):")
             lines.extend(f"    {line}" for line in build_lines or ["pass  # sublayers build on their first call"])
+        if is_top and self.integer_inputs is not None:
+            lines.extend(self._typed_build())
         signature = ", ".join(["self"] + list(params) + (
             ["training=None"] if (group.uses_training or (is_top and self.takes_training))
             else []))
@@ -649,6 +688,25 @@ class Writer:
         return "\n".join(lines)
 
     takes_training = False
+    integer_inputs = None  # dtypes of a one-argument call that takes integers (ids)
+
+    def _typed_build(self) -> list:
+        """A model that takes integer ids builds by one call on zeros of its
+        inputs' dtypes: Keras' own build (as when a `.keras` file loads)
+        would trace `call` on float32 inputs."""
+        def zeros(dtype, shape):
+            return f"tf.zeros([d or 1 for d in {shape}], tf.{dtype.name})"
+
+        dtypes = self.integer_inputs
+        if isinstance(dtypes, dict):
+            inputs = "{" + ", ".join(f"{literal(k)}: {zeros(d, f'input_shape[{literal(k)}]')}"
+                                     for k, d in dtypes.items()) + "}"
+        else:
+            inputs = zeros(dtypes, "input_shape")
+        training = ", training=False" if self.takes_training else ""
+        return ["", "def build(self, input_shape):",
+                "    # Integer inputs: Keras' own build would call the model on float32 ones.",
+                f"    self.call({inputs}{training})"]
 
     # -- the whole file -------------------------------------------------------------
     def _source(self, top_template) -> str:

@@ -76,6 +76,7 @@ def to_keras(layer, inputs) -> ConversionResult:
     writer = Writer(top, forward, class_name=class_name, package=class_name,
                     call_params=params, input_exprs=input_exprs, top_name=top_name)
     writer.takes_training = takes_training
+    writer.integer_inputs = _integer_inputs(args)
     source = writer.write()
     unsupported = list(forward.unsupported)
     for culprit, reason in writer.unsupported:
@@ -93,11 +94,13 @@ def to_keras(layer, inputs) -> ConversionResult:
 
 
 def _trace(layer, args, takes_training):
+    functions = tuple(patterns.FUNCTION_CONVERTERS)
+
     def both(dynamic_batch):
         if not takes_training:
-            return record(layer, args, dynamic_batch=dynamic_batch), None
-        return (record(layer, args, True, dynamic_batch=dynamic_batch),
-                record(layer, args, False, dynamic_batch=dynamic_batch))
+            return record(layer, args, dynamic_batch=dynamic_batch, functions=functions), None
+        return (record(layer, args, True, dynamic_batch=dynamic_batch, functions=functions),
+                record(layer, args, False, dynamic_batch=dynamic_batch, functions=functions))
 
     try:
         return both(dynamic_batch=True)
@@ -120,6 +123,23 @@ def _takes_training(layer) -> bool:
     except (TypeError, ValueError):
         return False
     return "training" in parameters
+
+
+def _integer_inputs(args):
+    """The dtype of each input of a one-argument call (a tensor, or a dict of
+    them), when some are not floats; else None."""
+    if len(args) != 1:
+        return None
+    value = args[0]
+    if isinstance(value, dict) and all(tf.is_tensor(v) for v in value.values()):
+        dtypes = {key: v.dtype for key, v in value.items()}
+    elif tf.is_tensor(value):
+        dtypes = value.dtype
+    else:
+        return None
+    if all(d.is_floating for d in tf.nest.flatten(dtypes)):
+        return None
+    return dtypes
 
 
 def _call_params(layer, args) -> list:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 WIDTH = 99
 
 
@@ -12,11 +14,15 @@ def wrap(text: str, width: int = WIDTH) -> str:
 def _wrap_line(line: str, width: int) -> str:
     if len(line) <= width:
         return line
-    trailer = len(line) - len(line.rstrip(",:"))
-    body = line[:len(line) - trailer] if trailer else line
+    # The call to break is the one whose bracket closes last, once the commas
+    # and the brackets of enclosing lines (`LSTMCell(...)],`) are set aside.
+    body = line.rstrip(",:")
     opening = _outer_call(body)
+    while opening is None and body.endswith((")", "]", "}")) and len(body) > 1:
+        body = body[:-1].rstrip(",")
+        opening = _outer_call(body)
     if opening is None:
-        return line
+        return _wrap_operators(line, width)
     head, inner = body[:opening + 1], body[opening + 1:-1]
     tail = body[-1] + line[len(body):]
     indent = " " * (len(line) - len(line.lstrip()) + 4)
@@ -35,7 +41,7 @@ def _wrap_line(line: str, width: int) -> str:
 
 def _outer_call(line: str):
     """Index of the bracket whose partner ends the line (a call or a list)."""
-    if not line.endswith((")", "]")):
+    if not line.endswith((")", "]", "}")):
         return None
     depth, quote = 0, None
     for index in range(len(line) - 1, -1, -1):
@@ -51,7 +57,7 @@ def _outer_call(line: str):
         elif char in "([{":
             depth -= 1
             if depth == 0:
-                return index if char + line[-1] in ("()", "[]") else None
+                return index if char + line[-1] in ("()", "[]", "{}") else None
     return None
 
 
@@ -73,3 +79,43 @@ def _split_top_level(text: str) -> list:
             start = index + 1
     pieces.append(text[start:])
     return [p for p in pieces if p.strip()]
+
+
+_STATEMENT = re.compile(r"^(\s*)((?:[\w.]+(?:, [\w.]+)* = )|return )(.*)$")
+
+
+def _wrap_operators(line: str, width: int) -> str:
+    """`x = a * b + c - d` too long: parenthesized, one term a line, each
+    continuation starting with its operator (+ or -, outside brackets)."""
+    match = _STATEMENT.match(line)
+    if match is None:
+        return line
+    indent, head, expression = match.groups()
+    terms = _split_terms(expression)
+    if len(terms) < 2:
+        return line
+    inner = indent + " " * 4
+    rows = [f"{indent}{head}("] + [inner + term for term in terms]
+    rows[-1] += ")"
+    return "\n".join(_wrap_line(row, width) for row in rows)
+
+
+def _split_terms(text: str) -> list:
+    """`a + b - c` -> ["a", "+ b", "- c"], at the top level only."""
+    terms, depth, quote, start = [], 0, None, 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = None
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and text[index:index + 3] in (" + ", " - "):
+            terms.append(text[start:index].strip())
+            start = index + 1
+    terms.append(text[start:].strip())
+    return [t for t in terms if t]

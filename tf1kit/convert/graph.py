@@ -15,14 +15,17 @@ import tensorflow as tf
 
 from tf1kit.convert import patterns
 from tf1kit.convert.ir import (
-    TRAINING, ConstRef, Forward, LayerInstance, Node, RawVariable, TensorRef, Unsupported,
-    VariableRef)
+    TRAINING, ConstRef, ExprSpec, Forward, LayerInstance, Node, RawVariable, TensorRef,
+    Unsupported, VariableRef)
 from tf1kit.convert.ops import EMITTERS, HARMLESS_UNUSED
 from tf1kit.convert.recording import _NOT_GIVEN, op_location
 from tf1kit.convert.values import (
     NotConvertible, constraint_code, initializer_or_note, regularizer_code)
 
 _LARGEST_CONSTANT = 256  # values written inline; bigger constants are reported
+# Weight names that say nothing of their layer (it is named after their scope).
+_GENERIC_WEIGHTS = {"kernel", "weights", "w", "W", "bias", "biases", "b", "depthwise_kernel",
+                    "depthwise_weights", "pointwise_kernel", "pointwise_weights", "embeddings"}
 _RANDOM_OPS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt",
                "RandomShuffle", "Multinomial", "RandomGamma", "RandomPoisson")
 
@@ -58,20 +61,19 @@ class _Analysis:
         calls = self.trace.calls
         if self.other is None:
             return [None if c.training is _NOT_GIVEN else c.training for c in calls], True
-        others = self.other.calls
-        same = len(calls) == len(others) and all(
-            type(a.layer) is type(b.layer) and a.scope == b.scope for a, b in zip(calls, others))
-        if not same:
-            first = next((a for a, b in zip(calls, others)
-                          if type(a.layer) is not type(b.layer) or a.scope != b.scope),
-                         calls[min(len(calls), len(others)) - 1] if calls else None)
+        pairs, first = _align(calls, self.other.calls)
+        if pairs is None:
             self.unsupported.append(Unsupported(
                 "the forward pass", "it calls different layers for training=True and "
                 "training=False (a Python branch on `training`)",
                 first.location if first is not None else "<unknown>"))
             return [None] * len(calls), False
         bindings = []
-        for when_training, when_not in zip(calls, others):
+        for when_training, when_not in pairs:
+            when_training.paired = when_not
+            if when_not is None:  # dropout that the TF1 code runs only when training
+                bindings.append(TRAINING)
+                continue
             a, b = when_training.training, when_not.training
             if a is _NOT_GIVEN and b is _NOT_GIVEN:
                 bindings.append(None)
@@ -90,6 +92,8 @@ class _Analysis:
         self.specs = {}
         for call, binding in zip(self.trace.calls, bindings):
             call.binding = binding
+            if call.kind == "function":
+                call.variables_read = self._variables_read(call)
             if binding is _NOT_CONVERTIBLE:
                 call.failure = "its `training` argument is a tensor, not the model's flag"
                 continue
@@ -98,10 +102,27 @@ class _Analysis:
                 call.failure = None  # a user class: read through
                 continue
             try:
-                self.specs[call] = converter(call, self.context)
-                call.failure = None
+                spec = converter(call, self.context)
             except NotConvertible as error:
-                call.failure = str(error)
+                if not getattr(converter, "opaque", False):
+                    call.failure = str(error)
+                    continue
+                spec = _unconvertible(call, str(error))
+            self.specs[call] = spec
+            call.failure = None
+            if getattr(spec, "training", None) is not None:
+                call.binding = spec.training
+
+    def _variables_read(self, call) -> list:
+        """The variables the ops of a call read (or capture into a loop), in order."""
+        found, seen = [], set()
+        for op in self.ops[call.start:max(call.end, call.start)]:
+            for tensor in op.inputs:
+                variable = self.trace.variables.get(tensor.name)
+                if variable is not None and id(variable) not in seen:
+                    seen.add(id(variable))
+                    found.append(variable)
+        return found
 
     def opaque_regions(self):
         """Outermost converted calls, and which of them owns each op."""
@@ -197,10 +218,15 @@ class _Analysis:
                 if call in self.live_calls:
                     continue
                 self.live_calls.add(call)
-                for input_tensor in tf.nest.flatten(call.inputs):
+                for input_tensor in tf.nest.flatten(self.step_inputs(call)):
                     if tf.is_tensor(input_tensor):
                         self._consume(input_tensor, call.location)
                         stack.append(input_tensor)
+
+    def step_inputs(self, call):
+        """What a converted call takes: its recorded inputs, unless its spec says."""
+        given = getattr(self.specs.get(call), "inputs", None)
+        return call.inputs if given is None else given
 
     def _consume(self, tensor, location):
         """Counts one use of `tensor`; `location` is the user's line that used it."""
@@ -239,10 +265,14 @@ class _Analysis:
         self.raw = {}
         nodes = []
         for call in sorted(self.live_calls, key=lambda c: c.start):
+            if isinstance(self.specs[call], ExprSpec):
+                nodes.append(self._expression_node(call, self.specs[call]))
+                continue
             instance = self._instance_for(call)
             if instance is None:
                 continue
             nodes.append(self._call_node(call, instance))
+        self._select_outputs(nodes)
         self.matched_ops = set()
         nodes.extend(self._match_patterns())
         for op in self.ops:
@@ -266,7 +296,7 @@ class _Analysis:
                     "configuration", call.location))
                 return None
             return existing
-        instance = LayerInstance(spec, self.call_scope(call), call.location)
+        instance = LayerInstance(spec, spec.scope or self.call_scope(call), call.location)
         self.instance_of_call[key] = instance
         self.instances.append(instance)
         for attribute, variable in spec.weights.items():
@@ -275,8 +305,11 @@ class _Analysis:
         return instance
 
     def _call_node(self, call, instance):
-        refs = [self._ref(t) for t in tf.nest.flatten(call.inputs)]
-        structure = tf.nest.map_structure(lambda _: None, call.inputs)
+        inputs = self.step_inputs(call)
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1:
+            inputs = inputs[0]  # a function's one input: the layer takes it as it is
+        refs = [self._ref(t) for t in tf.nest.flatten(inputs)]
+        structure = tf.nest.map_structure(lambda _: None, inputs)
         outputs = [t.name if tf.is_tensor(t) else None for t in tf.nest.flatten(call.outputs)]
         kwargs = {}
         if call.binding is not None:
@@ -286,6 +319,35 @@ class _Analysis:
                     call_kwargs=kwargs, output_structure=call.outputs, origin=call)
         node.input_structure = structure
         return node
+
+    def _expression_node(self, call, spec):
+        """A recorded function written as one expression: an op-like step."""
+        outputs = [t.name if tf.is_tensor(t) else None for t in tf.nest.flatten(call.outputs)]
+        return Node(inputs=[self._ref(t) for t in spec.inputs], outputs=outputs,
+                    order=call.start, scope=call.scope, location=call.location,
+                    op_type=spec.label, emit=spec.emit, origin=call)
+
+    def _select_outputs(self, nodes):
+        """Tells each layer that asks which of its call's outputs the model uses;
+        when it then returns fewer, its calls produce just those."""
+        used, calls = {}, {}
+        for node in nodes:
+            spec = node.instance.spec if node.is_call else None
+            if spec is None or spec.select_outputs is None:
+                continue
+            flags = [bool(key) and self.consumers.get(key, 0) > 0 for key in node.outputs]
+            previous = used.get(id(spec), (spec, [False] * len(flags)))[1]
+            used[id(spec)] = (spec, [a or b for a, b in zip(previous, flags)])
+            calls.setdefault(id(spec), []).append(node)
+        for key, (spec, flags) in used.items():
+            returned = spec.select_outputs(flags)
+            if returned is None:
+                continue
+            for node in calls[key]:
+                flat = tf.nest.flatten(node.output_structure)
+                node.outputs = [node.outputs[i] for i in returned]
+                kept = [flat[i] for i in returned]
+                node.output_structure = kept[0] if len(kept) == 1 else kept
 
     def _ref(self, tensor):
         if not tf.is_tensor(tensor):
@@ -346,7 +408,10 @@ class _Analysis:
                 if match is None:
                     continue
                 variables = [v for v in match.variables if v is not None]
-                scope = _common_scope([tf1_name(v, self.context.owner_name) for v in variables])
+                names = [tf1_name(v, self.context.owner_name) for v in variables]
+                scope = _common_scope(names)
+                if len(names) == 1 and names[0].rsplit("/", 1)[-1] not in _GENERIC_WEIGHTS:
+                    scope = names[0]  # one telling name: `word_embeddings`, not its scope
                 instance = LayerInstance(match.spec, scope, op_location(op))
                 self.instances.append(instance)
                 for attribute, variable in match.spec.weights.items():
@@ -375,6 +440,11 @@ class _Analysis:
         if op.type in _RANDOM_OPS or op.type.startswith("Stateless"):
             node.unsupported = ("random values outside a layer would differ from the TF1 "
                                 "model's; use a Keras layer (e.g. keras.layers.Dropout)")
+        elif op.type in ("While", "StatelessWhile"):
+            node.unsupported = (
+                "a tf.while_loop, whose body the converter does not read (an RNN is "
+                "converted when called as tf.compat.v1.nn.dynamic_rnn, not through a name "
+                "imported before the conversion)")
         elif op.type not in EMITTERS:
             node.unsupported = f"no translation for the TensorFlow op {op.type}"
         for ref in refs:
@@ -387,8 +457,34 @@ class _Analysis:
         return node
 
     def op_scope(self, op_name: str) -> str:
-        """The TF1 scope an op was created in, read from its graph name."""
-        return _dirname(self.tf1_path(op_name))
+        """The TF1 scope an op was created in, read from its graph name: the
+        innermost known scope around it (one that holds variables or layers,
+        or that a decorated call ran in). The name scopes TensorFlow's
+        functions open for their own ops (`Reshape/shape`, `moments`) are not
+        the model's structure."""
+        path = _dirname(self.tf1_path(op_name))
+        known = self.known_scopes()
+        while path and path not in known:
+            path = _dirname(path)
+        return path
+
+    def known_scopes(self) -> set:
+        cached = getattr(self, "_known_scopes", None)
+        if cached is not None:
+            return cached
+        paths = set(self.trace.name_scopes.values())
+        paths.update(_dirname(tf1_name(v, self.context.owner_name))
+                     for v in self.trace.variables.values())
+        for call in self.trace.calls:
+            paths.add(call.scope.rstrip("/"))
+            paths.add(self.tf1_path(call.name_scope))
+        known = set()
+        for path in paths:
+            while path and path not in known:
+                known.add(path)
+                path = _dirname(path)
+        self._known_scopes = known
+        return known
 
     def tf1_path(self, name: str) -> str:
         """A graph name with its name-scope prefix replaced by the TF1 scope."""
@@ -465,6 +561,46 @@ class _Analysis:
 _NOT_CONVERTIBLE = object()
 
 
+def _unconvertible(call, reason) -> ExprSpec:
+    """A call whose ops cannot be read either: one step that the source
+    writes as `raise NotImplementedError(<the user's line>: <reason>)`."""
+    def emit(args):
+        raise NotConvertible(reason)
+
+    inputs = [t for t in tf.nest.flatten(call.inputs) if tf.is_tensor(t)]
+    return ExprSpec(emit, inputs, call.layer.name.rsplit(".", 1)[-1])
+
+
+def _same_step(a, b) -> bool:
+    if type(a.layer) is not type(b.layer) or a.scope != b.scope:
+        return False
+    return a.kind != "function" or a.layer.name == b.layer.name
+
+
+def _training_only(call) -> bool:
+    if call.kind != "function":
+        return False
+    return getattr(patterns.FUNCTION_CONVERTERS.get(call.layer.name), "training_only", False)
+
+
+def _align(calls, others):
+    """Pairs the calls of the training=True trace with those of the
+    training=False one; a training-only call (dropout) pairs with None.
+    Returns (pairs, None), or (None, the first call that has no partner)."""
+    pairs, j = [], 0
+    for call in calls:
+        if j < len(others) and _same_step(call, others[j]):
+            pairs.append((call, others[j]))
+            j += 1
+        elif _training_only(call):
+            pairs.append((call, None))
+        else:
+            return None, call
+    if j < len(others):
+        return None, others[j]
+    return pairs, None
+
+
 def _is_flag(value) -> bool:
     return isinstance(value, (bool, np.bool_))
 
@@ -502,6 +638,11 @@ class _View:
     def is_free(self, op) -> bool:
         a = self._analysis
         return op.name in a.live_ops and op.name not in a.matched_ops
+
+    def constant(self, tensor):
+        """The value of a constant input (None if it is computed)."""
+        kind = self._analysis.source(tensor)
+        return kind[1] if kind[0] == "const" else None
 
     def single_use(self, tensor) -> bool:
         return self._analysis.consumers.get(self._analysis._key(tensor), 0) == 1

@@ -36,6 +36,42 @@ class LayerSpec:
     weights: dict = dataclasses.field(default_factory=dict)
     helpers: tuple = ()
     short_name: str = "layer"  # attribute name when the layer shares its group's scope
+    # For recorded functions (see patterns.converts_function), all optional:
+    inputs: object = None      # the graph tensors the layer is called on (default: the call's)
+    scope: str = ""            # the TF1 scope the layer is named after (default: the call's)
+    training: object = None    # how its `training` argument follows the model's
+    # `select_outputs(used)`: told which of the call's flat outputs the model
+    # uses (once, before any source is written), it may adjust `args`, and
+    # returns the positions the Keras layer returns (None: all, as recorded).
+    select_outputs: object = None
+    # `write_call(call)`: the statements that call the layer, given a `CallWriting`.
+    write_call: object = None
+
+
+@dataclasses.dataclass
+class ExprSpec:
+    """A recorded function written back as one expression (`tf.nn.xxx(...)`).
+
+    `emit(args)` gets the source of each of `inputs` (`ops.Arg`) and returns
+    an `ops.Expr`; `label` names the value (`sparse_softmax_cross_entropy`).
+    """
+
+    emit: object
+    inputs: list
+    label: str
+
+
+@dataclasses.dataclass
+class CallWriting:
+    """What `LayerSpec.write_call` gets: the layer, its arguments' source,
+    which outputs are used, and how to name values."""
+
+    target: str          # `self.rnn`
+    arguments: list      # source of each input, flat
+    used: list           # per flat output: does the model use it
+    training: str        # `training=training`, `training=True` or ""
+    fresh: object        # fresh(hint) -> an unused name
+    chain: object        # chain(hint) -> the name a chain carries on (x = f(x)), or fresh
 
 
 @dataclasses.dataclass(eq=False)

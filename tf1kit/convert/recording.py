@@ -3,9 +3,10 @@
 `record(owner, args, training)` traces `owner(*args, training=training)` into
 a `tf.function` graph and notes, while it runs:
 
-* every call of a `tf1kit.layers` layer and of a built-in Keras layer: the
-  layer, its inputs and outputs, its `training` argument, where the user's
-  code made the call, and the range of graph ops the call created;
+* every call of a `tf1kit.layers` layer, of a built-in Keras layer and of
+  the public functions the converter knows (`dynamic_rnn`, ...): the layer
+  or function, its inputs and outputs, its `training` argument, where the
+  user's code made the call, and the range of graph ops the call created;
 * every `get_variable` request the layer's variable stores answer: its initializer,
   regularizer, constraint and trainability;
 * which captured graph input is which variable;
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import inspect
 import os
 import traceback
@@ -34,8 +36,19 @@ _NOT_GIVEN = object()
 
 
 @dataclasses.dataclass(eq=False)
+class FunctionCall:
+    """A call of a public function: what `LayerCall.layer` is for `kind="function"`."""
+
+    name: str             # dotted public name, as registered
+    function: object
+    arguments: dict       # parameter -> value, defaults included
+    variable_scope: str   # the TF1 variable scope it was called in
+
+
+@dataclasses.dataclass(eq=False)
 class LayerCall:
-    """One call of a TF1 layer (`kind="tf1"`) or a built-in Keras layer (`"keras"`)."""
+    """One call of a TF1 layer (`kind="tf1"`), a built-in Keras layer
+    (`"keras"`) or a recorded function (`"function"`)."""
 
     layer: object
     kind: str
@@ -85,14 +98,14 @@ class _Recorder:
     def op_count(self) -> int:
         return len(self.graph.get_operations()) if self.graph is not None else 0
 
-    def begin(self, layer, kind, inputs, kwargs):
+    def begin(self, layer, kind, inputs, kwargs, stack=None):
         graph = tf.compat.v1.get_default_graph()
         if self.graph is None or graph is not self.graph:
             return None  # a call outside the traced graph (an eager warm-up)
         call = LayerCall(
             layer=layer, kind=kind, inputs=inputs,
             training=kwargs.get("training", _NOT_GIVEN),
-            stack=traceback.extract_stack()[:-3],
+            stack=stack if stack is not None else traceback.extract_stack()[:-3],
             start=self.op_count(), parent=self.active[-1] if self.active else None,
             index=len(self.calls), name_scope=graph.get_name_scope())
         variable_scope = tf.compat.v1.get_variable_scope().name
@@ -103,6 +116,8 @@ class _Recorder:
         if kind == "keras":
             outer = tf.compat.v1.get_variable_scope().name
             call.scope = f"{outer}/{layer.name}" if outer else layer.name
+        elif kind == "function":
+            call.scope = layer.variable_scope
         self.calls.append(call)
         self.active.append(call)
 
@@ -136,6 +151,72 @@ def _wrap_keras_call(recorder, layer):
 
     # Set on the instance, bypassing Keras' attribute tracking.
     object.__setattr__(layer, "call", recorded_call)
+
+
+def _function_sites(names) -> list:
+    """(module, attribute, function, registered name) for each registered
+    public name that resolves (a package that is not installed is skipped)."""
+    import importlib
+    import sys
+
+    sites, seen = [], set()
+    for name in names:
+        module_name, _, attribute = name.rpartition(".")
+        owner = sys.modules.get(module_name)
+        if owner is None:
+            top, *rest = module_name.split(".")
+            try:
+                owner = importlib.import_module(top)
+                for part in rest:
+                    owner = getattr(owner, part)
+            except (ImportError, AttributeError):
+                continue  # a package that is not installed
+        function = getattr(owner, attribute, None)
+        if callable(function) and (id(owner), attribute) not in seen:
+            seen.add((id(owner), attribute))
+            sites.append((owner, attribute, function, name))
+    return sites
+
+
+def _recorded_function(recorder, function, name):
+    """`function`, reporting each call in the traced graph to `recorder`."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+
+    def recorded(*args, **kwargs):
+        try:
+            bound = signature.bind(*args, **_with_arg_scope(function, kwargs))
+        except TypeError:
+            return function(*args, **kwargs)  # let the function raise its own error
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        record = FunctionCall(name, function, arguments,
+                              tf.compat.v1.get_variable_scope().name)
+        inputs = [v for v in tf.nest.flatten(list(arguments.values())) if tf.is_tensor(v)]
+        finish = recorder.begin(record, "function", inputs, {},
+                                stack=traceback.extract_stack()[:-1])
+        outputs = function(*args, **kwargs)
+        if finish is not None:
+            finish(outputs)
+        return outputs
+
+    # Its name, signature and TF-Slim's `_key_op` (arg_scope accepts it) stay the function's.
+    functools.update_wrapper(recorded, function)
+    return recorded
+
+
+def _with_arg_scope(function, kwargs) -> dict:
+    """The keyword arguments a TF-Slim function really gets: those of the
+    enclosing `arg_scope` under the ones given."""
+    key = getattr(function, "_key_op", None)
+    if key is None:
+        return kwargs
+    from tf_slim.ops.arg_scope import current_arg_scope
+
+    scoped = current_arg_scope().get(key)
+    return kwargs if not scoped else {**scoped, **kwargs}
 
 
 def native_keras_layers(owner) -> list:
@@ -183,8 +264,11 @@ def handle_of(variable):
     return getattr(inner, "handle", None)
 
 
-def record(owner, args, training=_NOT_GIVEN, dynamic_batch=True) -> Trace:
-    """Traces `owner(*args[, training=training])` once and returns what it saw."""
+def record(owner, args, training=_NOT_GIVEN, dynamic_batch=True, functions=()) -> Trace:
+    """Traces `owner(*args[, training=training])` once and returns what it saw.
+
+    functions: dotted names of the public functions whose calls are recorded.
+    """
     recorder = _Recorder()
     creations = {}
     name_scopes = []
@@ -210,10 +294,19 @@ def record(owner, args, training=_NOT_GIVEN, dynamic_batch=True) -> Trace:
         _wrap_keras_call(recorder, layer)
     tf1_layers_base.call_recorders.append(recorder)
     add_call_observer(observe)
+    patched = []
     try:
+        for module, attribute, function, name in _function_sites(functions):
+            recorded = _recorded_function(recorder, function, name)
+            if recorded is not None:
+                # Noted before it is set: an interrupt in between still restores it.
+                patched.append((module, attribute, function))
+                setattr(module, attribute, recorded)
         with _requests_recorded(owner, creations), _templates_kept(owner):
             concrete = tf.function(forward, autograph=False).get_concrete_function(*specs)
     finally:
+        for module, attribute, original in reversed(patched):
+            setattr(module, attribute, original)
         remove_call_observer(observe)
         tf1_layers_base.call_recorders.remove(recorder)
         for layer in keras_layers:

@@ -451,9 +451,11 @@ def _single_io(item):
     if isinstance(item, Group):
         return (item.inputs[0], item.outputs[0]) if len(item.inputs) == 1 and \
             len(item.outputs) == 1 else None
+    # (A layer that writes its own call, an RNN with masks or transposes, is
+    # not a plain `x = layer(x)` step.)
     if isinstance(item, Node) and item.is_call and len(item.outputs) == 1 and \
             len([r for r in item.inputs if isinstance(r, TensorRef)]) == 1 and \
-            len(item.inputs) == 1:
+            len(item.inputs) == 1 and item.instance.spec.write_call is None:
         return item.inputs[0].key, item.outputs[0]
     return None
 

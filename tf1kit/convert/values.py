@@ -121,6 +121,13 @@ def initializer_code(value) -> Code:
         return Code("keras.initializers.GlorotUniform()")  # get_variable's default
     if isinstance(value, str):
         value = get_initializer(value)
+    if isinstance(value, type):
+        # TF1 took initializer classes too (BERT's `initializer=tf.zeros_initializer`).
+        try:
+            value = value()
+        except TypeError as error:
+            raise NotConvertible(f"the initializer class {value.__name__} needs arguments") \
+                from error
     if isinstance(value, keras.initializers.Initializer):
         if type(value).__module__.startswith("keras."):
             return _keras_object_code(value, "initializers")

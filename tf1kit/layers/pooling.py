@@ -32,7 +32,10 @@ class Pooling(Layer):
     _config_arguments = ("pool_size", "padding", "strides", "data_format")
 
     rank: int  # number of spatial axes, set by each subclass
-    reduce: staticmethod  # tf.nn.max_pool or tf.nn.avg_pool
+    # tf.nn.max_pool / avg_pool pick the kernel by rank, but for 5-D inputs
+    # they leave the op's data_format unset, and its gradient then fails
+    # eagerly; the 3-D layers call TF1's own max_pool3d / avg_pool3d.
+    reduce: staticmethod
 
     def __init__(self, pool_size, strides, padding="valid",
                  data_format="channels_last", name=None, **kwargs):
@@ -82,7 +85,7 @@ class MaxPooling2D(Pooling):
 
 class MaxPooling3D(Pooling):
     rank = 3
-    reduce = staticmethod(tf.nn.max_pool)
+    reduce = staticmethod(tf.nn.max_pool3d)
 
 
 class AveragePooling1D(Pooling):
@@ -97,7 +100,7 @@ class AveragePooling2D(Pooling):
 
 class AveragePooling3D(Pooling):
     rank = 3
-    reduce = staticmethod(tf.nn.avg_pool)
+    reduce = staticmethod(tf.nn.avg_pool3d)
 
 
 def max_pooling1d(inputs, pool_size, strides, padding="valid",

@@ -9,7 +9,13 @@ Two kinds of pattern turn parts of a recorded forward pass into Keras layers:
   layer uses them (`tf.matmul` + `bias_add`, `tf.nn.conv2d`, ...) become that
   layer.
 
-A new family (the RNN cells, say) is one more module here, imported below.
+* function converters (`converts_function("tensorflow.compat.v1.nn.dynamic_rnn")`):
+  a public function whose ops are better written as one call than op by op
+  (an RNN over its time steps, a loss, layer_norm) is recorded while it
+  runs; the call becomes a `LayerSpec` (a Keras layer) or an `ExprSpec`
+  (one `tf` expression), or raises `NotConvertible` (then its ops are read).
+
+A new family is one more module here, imported below.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import dataclasses
 from tf1kit.convert.values import Code, NotConvertible, initializer_or_note, regularizer_code
 
 LAYER_CONVERTERS: dict = {}
+FUNCTION_CONVERTERS: dict = {}  # dotted public name -> converter
 KERAS_FALLBACK = []  # converters for any built-in Keras layer
 GRAPH_PATTERNS: list = []
 # Classes a converted layer may need in the generated source: name -> source,
@@ -31,6 +38,27 @@ def converts(*layer_classes):
     def register(function):
         for layer_class in layer_classes:
             LAYER_CONVERTERS[layer_class] = function
+        return function
+    return register
+
+
+def converts_function(*names, training_only=False, opaque=False):
+    """Registers a converter for calls of these public functions, each named
+    by its dotted path (`"tensorflow.compat.v1.nn.dynamic_rnn"`); every
+    module attribute bound to that function is recorded while a forward pass
+    is traced.
+
+    training_only: the TF1 code calls it only when training (dropout that
+    code skips at inference); such a call has no counterpart in the
+    training=False trace, and runs with the model's `training` flag.
+    opaque: its ops cannot be read one by one (a `tf.while_loop`), so a call
+    the converter cannot convert is reported as it is, with the reason.
+    """
+    def register(function):
+        for name in names:
+            FUNCTION_CONVERTERS[name] = function
+        function.training_only = training_only
+        function.opaque = opaque
         return function
     return register
 
@@ -62,6 +90,8 @@ class Context:
 
 
 def converter_for(call):
+    if call.kind == "function":
+        return FUNCTION_CONVERTERS.get(call.layer.name)
     converter = LAYER_CONVERTERS.get(type(call.layer))
     if converter is None and call.kind == "keras" and KERAS_FALLBACK:
         converter = KERAS_FALLBACK[0]
@@ -70,8 +100,10 @@ def converter_for(call):
 
 def load():
     """Imports the pattern modules (each registers itself)."""
-    from tf1kit.convert.patterns import keras_layers, raw_layers, tf1_layers  # noqa: F401
+    from tf1kit.convert.patterns import (  # noqa: F401
+        functions, keras_layers, raw_layers, rnn, tf1_layers)
 
 
-__all__ = ["Context", "GRAPH_PATTERNS", "HELPERS", "LAYER_CONVERTERS", "NotConvertible", "converter_for",
-           "converts", "graph_pattern", "load"]
+__all__ = ["Context", "FUNCTION_CONVERTERS", "GRAPH_PATTERNS", "HELPERS", "LAYER_CONVERTERS",
+           "NotConvertible", "converter_for", "converts", "converts_function", "graph_pattern",
+           "load"]

@@ -3,6 +3,8 @@
 * `tf.matmul(x, w)` (+ `bias_add` or `+ b`) -> `keras.layers.Dense`
 * `tf.nn.conv2d` / `conv3d` (+ bias) -> `keras.layers.Conv2D` / `Conv3D`
 * `tf.nn.depthwise_conv2d` (+ bias) -> `keras.layers.DepthwiseConv2D`
+* `tf.gather(table, ids)` / `tf.nn.embedding_lookup` -> `keras.layers.Embedding`
+* `tf.einsum("abc,cd->abd", x, w)` (+ bias) -> `keras.layers.Dense` (BERT's dense)
 
 A weight qualifies when nothing else reads it and its shape is the layer's;
 anything else stays an op on a weight of the custom layer named after the
@@ -160,4 +162,60 @@ def convolution(op, view):
     ops = [core] if bias is None else [core, op]
     return Match(ops, [core.inputs[0]], op.outputs[0],
                  LayerSpec(f"keras.layers.{class_name}", args, weights, short_name=short),
+                 [kernel, bias])
+
+
+@graph_pattern
+def embedding(op, view):
+    if op.type not in ("ResourceGather", "GatherV2") or op.get_attr("batch_dims") != 0:
+        return None
+    if op.type == "GatherV2":
+        axis = view.constant(op.inputs[2])
+        if axis is None or int(axis) != 0:
+            return None
+    table = view.raw_variable(op.inputs[0])
+    if table is None or len(table.shape) != 2 or not op.inputs[1].dtype.is_integer:
+        return None
+    if view.raw_variable(op.inputs[1]) is not None:
+        return None
+    args = {"input_dim": int(table.shape[0]), "output_dim": int(table.shape[1])}
+    if not _trainable(args, table):
+        return None
+    # Keras' Embedding draws uniform(-0.05, 0.05) by default; TF1's get_variable glorot.
+    args["embeddings_initializer"] = view.context.initializer(table, None, table.name)
+    regularizer = view.context.regularizer(table)
+    if regularizer is not None:
+        args["embeddings_regularizer"] = regularizer
+    return Match([op], [op.inputs[1]], op.outputs[0],
+                 LayerSpec("keras.layers.Embedding", args, {"embeddings": table},
+                           short_name="embedding"),
+                 [table])
+
+
+@graph_pattern
+def dense_einsum(op, view):
+    """`tf.einsum("abc,cd->abd", x, w)`: a Dense layer on the last axis."""
+    core, bias = _with_bias(op, view)
+    if core is None or core.type != "Einsum" or len(core.inputs) != 2:
+        return None
+    equation = core.get_attr("equation").decode().replace(" ", "")
+    inputs, output = equation.split("->")
+    left, right = inputs.split(",")
+    if len(right) != 2 or not left or right[0] != left[-1] or \
+            output != left[:-1] + right[1] or right[1] in left or len(set(left)) != len(left):
+        return None
+    kernel = view.raw_variable(core.inputs[1])
+    if kernel is None or len(kernel.shape) != 2 or view.raw_variable(core.inputs[0]) is not None:
+        return None
+    if bias is not None and bias.shape[0] != kernel.shape[1]:
+        return None
+    args = {"units": int(kernel.shape[1])}
+    weights = {"kernel": kernel}
+    if not _trainable(args, kernel, bias):
+        return None
+    _kernel_args(args, view, kernel)
+    _bias_args(args, weights, view, bias)
+    ops = [core] if bias is None else [core, op]
+    return Match(ops, [core.inputs[0]], op.outputs[0],
+                 LayerSpec("keras.layers.Dense", args, weights, short_name="dense"),
                  [kernel, bias])
