@@ -1,9 +1,10 @@
-"""tf1kit against native Keras 3 in one process, with alternating calls.
+"""tf1kit, native Keras 3 and the raw-ops floor in one process, calls alternating.
 
-Both run on Keras 3, so they can share a process: calls alternate between
-the two models, and load from other processes hits both alike. On a shared
-machine this ratio is far steadier than one between separate processes.
-(The official shim needs its own process: TF_USE_LEGACY_KERAS is global.)
+All three run on Keras 3 / plain TensorFlow, so they can share a process:
+calls rotate between the models, and load from other processes hits them
+alike. On a shared machine these ratios are far steadier than ratios between
+separate processes. (The official shim needs its own process:
+TF_USE_LEGACY_KERAS is global.)
 """
 
 import statistics
@@ -17,42 +18,40 @@ from benchmarks.figures import _train_step
 from benchmarks.networks.registry import network_class
 from benchmarks.networks.sizes import example_inputs
 
+PAIRED_WORLDS = ("tf1kit", "native", "raw")
+
 
 def measure_paired(network: str, sizes, samples: int) -> dict:
     rng = np.random.default_rng(1)
     x1 = example_inputs(network, sizes, 1, rng)
     x16 = example_inputs(network, sizes, 16, rng)
     y16 = tf.constant(rng.integers(0, sizes.classes, 16), tf.int32)
-    tf1kit_model = network_class("tf1kit", network)(sizes)
-    native_model = network_class("native", network)(sizes)
+    models = {world: network_class(world, network)(sizes) for world in PAIRED_WORLDS}
     figures = {}
     figures["eager_call_b1_ms"] = _alternate(
-        lambda: tf1kit_model(x1, training=False),
-        lambda: native_model(x1, training=False), samples)
+        {w: (lambda m=m: m(x1, training=False)) for w, m in models.items()}, samples)
     figures["eager_forward_b16_ms"] = _alternate(
-        lambda: tf1kit_model(x16, training=False),
-        lambda: native_model(x16, training=False), samples)
-    forwards = [tf.function(lambda x, m=m: m(x, training=False))
-                for m in (tf1kit_model, native_model)]
+        {w: (lambda m=m: m(x16, training=False)) for w, m in models.items()}, samples)
+    forwards = {w: tf.function(lambda x, m=m: m(x, training=False)) for w, m in models.items()}
     figures["function_forward_b16_ms"] = _alternate(
-        lambda: forwards[0](x16), lambda: forwards[1](x16), 3 * samples)
-    steps = [_train_step(m, worlds.optimizer("native"))
-             for m in (tf1kit_model, native_model)]
+        {w: (lambda f=f: f(x16)) for w, f in forwards.items()}, 3 * samples)
+    steps = {w: _train_step(m, worlds.optimizer("native")) for w, m in models.items()}
     figures["train_step_b16_ms"] = _alternate(
-        lambda: steps[0](x16, y16), lambda: steps[1](x16, y16), 3 * samples)
+        {w: (lambda s=s: s(x16, y16)) for w, s in steps.items()}, 3 * samples)
     return figures
 
 
-def _alternate(tf1kit_call, native_call, samples: int, warmup: int = 3) -> dict:
-    """Median ms of each, calling them in turn (order flips every round)."""
-    times = {"tf1kit": [], "native": []}
-    calls = (("tf1kit", tf1kit_call), ("native", native_call))
+def _alternate(calls: dict, samples: int, warmup: int = 3) -> dict:
+    """Median ms of each call, calling them in turn (the order rotates every round)."""
+    names = list(calls)
+    times = {name: [] for name in names}
     for _ in range(warmup):
-        tf1kit_call()
-        native_call()
-    for round_number in range(samples):
-        for world, call in calls if round_number % 2 else calls[::-1]:
-            started = time.perf_counter()
+        for call in calls.values():
             call()
-            times[world].append(time.perf_counter() - started)
-    return {world: 1000 * statistics.median(ts) for world, ts in times.items()}
+    for round_number in range(samples):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            started = time.perf_counter()
+            calls[name]()
+            times[name].append(time.perf_counter() - started)
+    return {name: 1000 * statistics.median(ts) for name, ts in times.items()}

@@ -12,6 +12,10 @@ FIGURES = (
 EAGER_FIGURES = ("eager_call_b1_ms", "eager_forward_b16_ms")
 COMPILED_FIGURES = ("function_forward_b16_ms", "train_step_b16_ms")
 EAGER_LIMIT = 1.2           # tf1kit eager / native Keras 3
+# Tighter per network: TF-Slim eager at most native's time (issue 10).
+EAGER_LIMIT_BY_NETWORK = {"slim": 1.0}
+FLOOR_FIGURE = "eager_call_b1_ms"
+FLOOR_LIMIT = 1.5           # tf1kit eager call / the raw-ops floor (issue 16)
 COMPILED_LIMIT = 1.05       # tf1kit / min(official, native)
 IMPORT_LIMIT_MS = 100.0
 LINEAR_R2 = 0.99
@@ -87,6 +91,7 @@ def _ratios(runs, figures, worlds):
     repetition cancels most of the load drift between repetitions.
     """
     others = [w for w in ("official", "native") if w in worlds]
+    to_floor = [w for w in ("tf1kit", "official", "native") if w in worlds] if "raw" in worlds else []
     ratios = {}
     for network, by_figure in figures.items():
         ratios[network] = {}
@@ -98,6 +103,8 @@ def _ratios(runs, figures, worlds):
             entry["tf1kit/best_other"] = median(
                 _ratio(v.get("tf1kit"), min(filter(None, (v.get(w) for w in others)), default=None))
                 for v in per_repetition)
+            for w in to_floor:
+                entry[f"{w}/raw"] = median(_ratio(v.get(w), v.get("raw")) for v in per_repetition)
             ratios[network][figure] = entry
     return ratios
 
@@ -107,21 +114,24 @@ def _values_of_repetition(runs, repetition, network, figure):
             if run["repetition"] == repetition and network in run["networks"]}
 
 
+PAIRED_RATIOS = (("tf1kit", "native"), ("tf1kit", "raw"), ("native", "raw"))
+
+
 def _paired(runs, networks):
-    """Same-process tf1kit vs native: medians and the median of the ratios."""
+    """Same-process tf1kit, native and raw: medians and the medians of the ratios."""
     result = {}
     for network in networks:
         measured = [r["paired"][network] for r in runs if network in r.get("paired", {})]
         if not measured:
             continue
-        result[network] = {
-            figure: {
-                "tf1kit": median(m[figure]["tf1kit"] for m in measured),
-                "native": median(m[figure]["native"] for m in measured),
-                "tf1kit/native": median(
-                    _ratio(m[figure]["tf1kit"], m[figure]["native"]) for m in measured),
-            }
-            for figure in measured[0]}
+        result[network] = {}
+        for figure in measured[0]:
+            worlds = [w for w in ("tf1kit", "native", "raw") if w in measured[0][figure]]
+            entry = {w: median(m[figure][w] for m in measured) for w in worlds}
+            for a, b in PAIRED_RATIOS:
+                if a in entry and b in entry:
+                    entry[f"{a}/{b}"] = median(_ratio(m[figure][a], m[figure][b]) for m in measured)
+            result[network][figure] = entry
     return result
 
 
@@ -136,12 +146,18 @@ def _targets(ratios, paired, imports, scaling):
     targets = []
     for network, by_figure in ratios.items():
         same_process = paired.get(network, {})
+        to_floor = same_process.get(FLOOR_FIGURE, {}).get("tf1kit/raw")
+        if to_floor is None:
+            to_floor = by_figure[FLOOR_FIGURE].get("tf1kit/raw")
+        if to_floor is not None:
+            targets.append(_verdict(
+                f"{network}: {FLOOR_FIGURE} tf1kit/raw", to_floor, FLOOR_LIMIT))
         for figure in EAGER_FIGURES:
             to_native = same_process.get(figure, {}).get("tf1kit/native")
             targets.append(_verdict(
                 f"{network}: {figure} tf1kit/native",
                 to_native if to_native is not None else by_figure[figure].get("tf1kit/native"),
-                EAGER_LIMIT))
+                EAGER_LIMIT_BY_NETWORK.get(network, EAGER_LIMIT)))
         for figure in COMPILED_FIGURES:
             to_native = same_process.get(figure, {}).get("tf1kit/native")
             if to_native is None:

@@ -3,6 +3,8 @@
 - `tf1kit`: Keras 3, with `tf1kit.install()` making the TF1 shim names resolve.
 - `official`: the official shim, `tf_keras` (Keras 2) via TF_USE_LEGACY_KERAS=1.
 - `native`: Keras 3 alone; the networks are rewritten with Keras 3 layers.
+- `raw`: no framework: the same ops on plain `tf.Variable`s in a `tf.Module`
+  (networks/raw_ops.py). The floor every other world is a ratio to.
 
 TF_USE_LEGACY_KERAS is read once, when TensorFlow is imported, so a world is
 chosen per process and `enter` must run before anything imports TensorFlow.
@@ -12,7 +14,7 @@ import os
 import sys
 import time
 
-WORLDS = ("tf1kit", "official", "native")
+WORLDS = ("tf1kit", "official", "native", "raw")
 
 
 def enter(world: str, threads: int = 1) -> dict:
@@ -49,7 +51,11 @@ def enter(world: str, threads: int = 1) -> dict:
 
 
 def optimizer(world: str, learning_rate: float = 1e-3):
-    """Each world's idiomatic optimizer: Keras 3 Adam, or tf_keras Adam."""
+    """Each world's idiomatic optimizer: Keras 3 Adam, or tf_keras Adam.
+
+    The raw world uses Keras 3's Adam too (it updates plain tf.Variables), so
+    its train step differs from tf1kit's and native's only in the forward pass.
+    """
     if world == "official":
         import tf_keras
 

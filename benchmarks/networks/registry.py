@@ -20,11 +20,20 @@ NATIVE_KERAS3 = {
     "many_variables": ("benchmarks.networks.keras3_many_variables", "Keras3ManyVariables"),
     "lstm_lm": ("benchmarks.networks.keras3_lstm_lm", "Keras3LSTMLanguageModel"),
 }
+# The floor: the same ops on plain tf.Variables in a tf.Module, no framework.
+RAW_OPS = {
+    "mlp": ("benchmarks.networks.raw_ops", "RawMLP"),
+    "resnet": ("benchmarks.networks.raw_ops", "RawResNet"),
+    "resnet_layers": ("benchmarks.networks.raw_ops", "RawResNetFused"),
+    "slim": ("benchmarks.networks.raw_ops", "RawSlimNet"),
+    "many_variables": ("benchmarks.networks.raw_ops", "RawManyVariables"),
+    "lstm_lm": ("benchmarks.networks.raw_ops", "RawLSTMLanguageModel"),
+}
 NETWORKS = ("mlp", "resnet", "resnet_layers", "slim", "lstm_lm")
 
 
 def network_class(world: str, network: str):
     """Imports lazily: the TF1 modules must load after the world is set up."""
-    table = NATIVE_KERAS3 if world == "native" else TF1_SOURCE
+    table = {"native": NATIVE_KERAS3, "raw": RAW_OPS}.get(world, TF1_SOURCE)
     module_name, class_name = table[network]
     return getattr(importlib.import_module(module_name), class_name)
