@@ -24,6 +24,10 @@ from keras.src.backend.common.stateless_scope import in_stateless_scope
 from tensorflow.python.util import object_identity
 
 
+# Keras keeps its scopes (stateless, autocast) as attributes of this thread-local.
+_KERAS_STATE = global_state.GLOBAL_STATE_TRACKER
+
+
 class TF1Variable(keras.Variable):
     """A `keras.Variable` created by `get_variable`, named and used the TF1 way.
 
@@ -116,6 +120,27 @@ class TF1Variable(keras.Variable):
     @property
     def _shared_name(self):
         return self._value._shared_name
+
+    # -- reads: straight to the backing variable where Keras adds nothing ---
+    def _plain_backing(self):
+        """The backing tf.Variable when a read needs nothing of Keras: outside a
+        stateless scope (where Keras substitutes a value) and an autocast scope
+        (where it casts). Else None, and the Keras path answers."""
+        state = _KERAS_STATE
+        if getattr(state, "stateless_scope", None) is not None:
+            return None
+        if self._autocast and getattr(state, "autocast_scope", None) is not None:
+            return None
+        return self._value
+
+    def __tf_tensor__(self, dtype=None, name=None):
+        # TF converts every op input through here. Keras' version re-enters
+        # tf.convert_to_tensor on `.value`; reading the backing variable
+        # directly is the same tensor for a fraction of the work.
+        backing = self._plain_backing()
+        if backing is None:
+            return super().__tf_tensor__(dtype=dtype, name=name)
+        return backing._dense_var_to_tensor(dtype=dtype, name=name)
 
     # -- equality and hashing, as tf.Variable -------------------------------
     def __eq__(self, other):
@@ -236,6 +261,36 @@ for _name in _BACKING_PROPERTIES:
     setattr(TF1Variable, _name, _pass_to_backing(_name, "property"))
 for _name in _BACKING_METHODS:
     setattr(TF1Variable, _name, _pass_to_backing(_name, "method"))
+del _name
+
+def _operator(name: str):
+    """`v + x` and friends as a tf.Variable computes them (TensorFlow's ops,
+    TensorFlow's dtype rules), unless Keras must substitute or cast the value."""
+    keras_operator = getattr(keras.Variable, name)
+
+    def operator(self, *args):
+        backing = self._plain_backing()
+        if backing is None:
+            return keras_operator(self, *args)
+        return getattr(backing, name)(*args)
+
+    operator.__name__ = operator.__qualname__ = name
+    operator.__doc__ = f"`tf.Variable.{name}` on the backing variable."
+    return operator
+
+
+# Keras 3 sends a variable's operators through keras.ops (dtype promotion,
+# argument standardization): several times the cost of TensorFlow's own, and
+# not TF1's semantics. `__eq__`/`__ne__` are above (TF's equality rules).
+_OPERATORS = (
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+    "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+    "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__neg__",
+    "__abs__", "__invert__", "__lt__", "__le__", "__gt__", "__ge__", "__and__",
+    "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__getitem__",
+)
+for _name in _OPERATORS:
+    setattr(TF1Variable, _name, _operator(_name))
 del _name
 
 # TF1 code asks `isinstance(v, tf.Variable)`, and so do TF's optimizers
