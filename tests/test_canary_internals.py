@@ -31,7 +31,7 @@ from tensorflow.python.ops import variable_scope as tf_variable_scope
 
 import tf1kit  # noqa: F401 - installs its hooks; the checks read TensorFlow's originals
 from tf1kit import _versions
-from tf1kit.store import scope_hooks
+from tf1kit.store import reuse_fast_path, scope_hooks
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -93,9 +93,41 @@ def test_eager_scopes_forget_reuse_true():
 def test_scope_get_variable_builds_the_full_name_itself():
     """The decorator names the variable in TF's argument errors by reading
     `name` and `self` from the frame of `VariableScope.get_variable`."""
-    code = tf_variable_scope.VariableScope.get_variable.__code__
+    code = reuse_fast_path._tensorflow_scope_get_variable.__code__
     assert code.co_varnames[:3] == ("self", "var_store", "name")
     assert "full_name" in code.co_varnames
+
+
+def test_reuse_fast_path_wraps_scope_get_variable_with_its_signature():
+    """store/reuse_fast_path.py replaces `VariableScope.get_variable` with a
+    function of the same parameters, reads the scope's defaults and validates
+    synchronization/aggregation with TensorFlow's own function."""
+    original = reuse_fast_path._tensorflow_scope_get_variable
+    assert tf_variable_scope.VariableScope.get_variable is reuse_fast_path._scope_get_variable
+    assert parameters(original) == parameters(reuse_fast_path._scope_get_variable)
+    scope = tf_variable_scope.VariableScope(False, name="canary")
+    for attribute in ("_custom_getter", "_partitioner", "_initializer", "_dtype"):
+        assert hasattr(scope, attribute), attribute
+    from tensorflow.python.ops import variables as tf_variables
+
+    assert parameters(tf_variables.validate_synchronization_aggregation_trainable)[:3] == [
+        "synchronization", "aggregation", "trainable"]
+    assert tf_variables.VariableAggregationV2.NONE in reuse_fast_path._DEFAULT_AGGREGATIONS
+
+
+def test_keras_scopes_live_on_the_global_state_tracker():
+    """TF1Variable reads Keras' stateless and autocast scopes straight from
+    the thread-local tracker (store/variable.py, `_plain_backing`)."""
+    import keras
+    from keras.src.backend.common import global_state
+
+    tracker = global_state.GLOBAL_STATE_TRACKER
+    assert getattr(tracker, "stateless_scope", None) is None
+    with keras.StatelessScope():
+        assert tracker.stateless_scope is not None
+    with keras.src.backend.AutocastScope("float16"):
+        assert tracker.autocast_scope is not None
+    assert "_TF_MODULE_IGNORED_PROPERTIES" in vars(tf.Module)  # VariableStore extends it
 
 
 def test_scope_store_is_per_thread_and_restorable():

@@ -2,7 +2,8 @@
 
 42 variables: a stem, three residual blocks (the second downsamples and has a
 projection shortcut) and a dense head. Batch norm keeps TF1's moving averages
-as non-trainable variables updated by assignment in training mode.
+as non-trainable variables updated by assignment in training mode, filed in
+UPDATE_OPS as TF1 graph code must (an assign op nothing runs is never applied).
 """
 
 import tensorflow as tf
@@ -32,9 +33,16 @@ def batch_norm(inputs, training, name):
             "moving_variance", depth, initializer=v1.ones_initializer(), trainable=False)
         if training:
             mean, variance = tf.nn.moments(inputs, axes=[0, 1, 2])
-            # `.assign` works on tf.Variable and keras.Variable alike.
-            moving_mean.assign(moving_mean * BN_DECAY + mean * (1 - BN_DECAY))
-            moving_variance.assign(moving_variance * BN_DECAY + variance * (1 - BN_DECAY))
+            updates = [
+                v1.assign(moving_mean, moving_mean * BN_DECAY + mean * (1 - BN_DECAY)),
+                v1.assign(moving_variance,
+                          moving_variance * BN_DECAY + variance * (1 - BN_DECAY)),
+            ]
+            if not tf.executing_eagerly():
+                # A TF1 graph runs these only through UPDATE_OPS (the train op's
+                # control dependencies); eagerly they ran already. No extra ops.
+                for update in updates:
+                    v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, update)
         else:
             mean, variance = moving_mean, moving_variance
         return tf.nn.batch_normalization(inputs, mean, variance, beta, gamma, BN_EPSILON)

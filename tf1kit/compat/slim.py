@@ -50,10 +50,17 @@ def slim_targets() -> list:
     except ImportError:
         return []
     from tf1kit import layers
+    from tf1kit.layers import functional_cache
+    from tf1kit.layers.base import construct_functional
 
     slim_layers = sys.modules["tf_slim.layers.layers"]
     slim_utils = sys.modules["tf_slim.layers.utils"]
-    targets = [(slim_layers, name, layers) for name in _SLIM_LAYER_MODULES]
+    # Slim's own custom getter only renames (kernel -> weights) and returns the
+    # variable: a layer reused under it finds what a new one would.
+    functional_cache.renaming_getter_codes.add(
+        slim_layers._build_variable_getter().__code__)
+    layers_for_slim = _LayersReusingBuiltObjects(layers, construct_functional)
+    targets = [(slim_layers, name, layers_for_slim) for name in _SLIM_LAYER_MODULES]
     targets.append((slim_layers, "ops", _OpsNamingEagerScopes()))
     targets.append((sys.modules["tf_slim.ops.variables"], "ops", _OpsWithIdentityCollections()))
     original_collect = vars(slim_utils)["collect_named_outputs"]
@@ -62,6 +69,37 @@ def slim_targets() -> list:
     if "Tensor" not in vars(ops):
         targets.append((ops, "Tensor", tf.Tensor))
     return targets
+
+
+# The variable-holding layers slim constructs on every call, with `_scope=sc`.
+_LAYERS_SLIM_CONSTRUCTS = (
+    "Convolution1D", "Convolution2D", "Convolution3D", "Convolution2DTranspose",
+    "Convolution3DTranspose", "SeparableConvolution2D", "Dense", "BatchNormalization")
+
+
+class _LayersReusingBuiltObjects:
+    """`tf1kit.layers` as slim sees it: the classes slim constructs per call
+    build through `functional_cache`, so an eager call reuses the layer its
+    call site built last time (TF-Slim built a new one on every call)."""
+
+    def __init__(self, layers, construct_functional):
+        self._layers = layers
+        for name in _LAYERS_SLIM_CONSTRUCTS:
+            setattr(self, name, _constructing(getattr(layers, name), construct_functional))
+
+    def __getattr__(self, name):
+        return getattr(self._layers, name)
+
+
+def _constructing(layer_class, construct_functional):
+    def construct(*args, **kwargs):
+        if args or "_scope" not in kwargs:
+            return layer_class(*args, **kwargs)
+        return construct_functional(layer_class, kwargs)
+
+    construct.__name__ = construct.__qualname__ = layer_class.__name__
+    construct.__doc__ = f"{layer_class.__name__}(**kwargs), reused per slim call site."
+    return construct
 
 
 class _IdentityMembership(list):

@@ -28,7 +28,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
-from tf1kit.store import VariableStore
+from tf1kit.store import VariableStore, reuse_fast_path
 from tf1kit.store.scope_hooks import active
 from tf1kit.store.variable import outside_keras_call
 
@@ -160,7 +160,8 @@ def _name_the_variable(exc):
         return exc
 
 
-_SCOPE_GET_VARIABLE = tf_variable_scope.VariableScope.get_variable.__code__
+# TensorFlow's own method (reuse_fast_path wraps it; its checks raise in here).
+_SCOPE_GET_VARIABLE = reuse_fast_path._tensorflow_scope_get_variable.__code__
 
 
 class _TrackedMethod:

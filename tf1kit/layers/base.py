@@ -33,13 +33,19 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
-from tf1kit.layers import experimental, mixed_precision
+from tf1kit.layers import experimental, functional_cache, mixed_precision
 from tf1kit.layers.arguments import get_constraint, get_initializer, get_regularizer
 from tf1kit.layers.input_spec import check_input
 
 # tf1kit.to_keras appends a recorder here while it traces a forward pass; each
 # layer call then reports itself (when empty, a call pays one list check).
 call_recorders: list = []
+
+
+def construct_functional(layer_class, kwargs: dict):
+    """A functional form's layer: new, or this call site's built one
+    (functional_cache.py; never while a recorder watches layer calls)."""
+    return functional_cache.construct(layer_class, kwargs, recording=bool(call_recorders))
 
 # Keras 2 layer arguments TF1 code passes that change nothing here.
 _HARMLESS_KWARGS = frozenset(
@@ -93,6 +99,7 @@ class Layer(tf.Module):
     _keras_style = False
     _compute_dtype = None  # set at build under a mixed policy
     _call_inputs = None  # the call's inputs, while a TF1 graph call runs
+    _functional_key = None  # set when functional_cache may reuse this layer
 
     def __init__(self, trainable=True, name=None, dtype=None, **kwargs):
         scope = kwargs.pop("_scope", None)
@@ -134,6 +141,7 @@ class Layer(tf.Module):
         self.built = False
         self._trainable_weights = []
         self._non_trainable_weights = []
+        self._ordered_weights = []  # in add_weight order: what a call reports as used
         self._weight_regularizers = []
         self._added_losses = []  # (tensor, depends on the call's inputs)
         self._updates = []  # (update op, the call's inputs) in a TF1 graph
@@ -203,6 +211,8 @@ class Layer(tf.Module):
         scope = kwargs.pop("scope", None)
         if scope is not None and self._keras_style:
             experimental.refuse_scope_argument("scope", scope)
+        if self._functional_key is not None:
+            functional_cache.renew_if_inputs_differ(self, inputs)
         in_graph = not tf.compat.v1.executing_eagerly_outside_functions()
         if not in_graph and self._added_losses:
             self._added_losses = []  # eagerly, `losses` are the last call's
@@ -395,6 +405,7 @@ class Layer(tf.Module):
         known = self._trainable_weights + self._non_trainable_weights
         if any(v is variable for v in known):
             return
+        self._ordered_weights.append(variable)
         if getattr(variable, "trainable", True):
             self._trainable_weights.append(variable)
         else:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers import arguments as args
-from tf1kit.layers.base import Layer
+from tf1kit.layers.base import Layer, construct_functional
 from tf1kit.layers.batch_renorm import BatchRenorm
 from tf1kit.layers.branching import constant_value, resolve_training, smart_cond
 from tf1kit.layers.input_spec import InputSpec
@@ -380,7 +380,7 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
                         gamma_constraint=None, training=False, trainable=True, name=None,
                         reuse=None, renorm=False, renorm_clipping=None, renorm_momentum=0.99,
                         fused=None, virtual_batch_size=None, adjustment=None):
-    layer = BatchNormalization(
+    layer = construct_functional(BatchNormalization, dict(
         axis=axis, momentum=momentum, epsilon=epsilon, center=center, scale=scale,
         beta_initializer=beta_initializer, gamma_initializer=gamma_initializer,
         moving_mean_initializer=moving_mean_initializer,
@@ -389,5 +389,5 @@ def batch_normalization(inputs, axis=-1, momentum=0.99, epsilon=1e-3, center=Tru
         beta_constraint=beta_constraint, gamma_constraint=gamma_constraint,
         renorm=renorm, renorm_clipping=renorm_clipping, renorm_momentum=renorm_momentum,
         fused=fused, trainable=trainable, virtual_batch_size=virtual_batch_size,
-        adjustment=adjustment, name=name, _scope=name, _reuse=reuse)
+        adjustment=adjustment, name=name, _scope=name, _reuse=reuse))
     return layer(inputs, training=training)

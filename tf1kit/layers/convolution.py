@@ -10,7 +10,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers import arguments as args
-from tf1kit.layers.base import Layer
+from tf1kit.layers.base import Layer, construct_functional
 from tf1kit.layers.input_spec import InputSpec
 
 ZEROS = tf.compat.v1.zeros_initializer()
@@ -273,5 +273,6 @@ def conv3d(inputs, filters, kernel_size, strides=(1, 1, 1), padding="valid",
 def call_functional(layer_class, inputs, arguments: dict):
     """Shared body of the functional forms: `name` is also the scope."""
     options = {k: v for k, v in arguments.items() if k not in ("inputs", "reuse")}
-    layer = layer_class(**options, _scope=options["name"], _reuse=arguments["reuse"])
+    layer = construct_functional(
+        layer_class, {**options, "_scope": options["name"], "_reuse": arguments["reuse"]})
     return layer(inputs)

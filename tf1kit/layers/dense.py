@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers.arguments import get_activation
-from tf1kit.layers.base import Layer
+from tf1kit.layers.base import Layer, construct_functional
 from tf1kit.layers.input_spec import InputSpec
 
 
@@ -103,10 +103,11 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
           bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
           bias_constraint=None, trainable=True, name=None, reuse=None):
     """Functional form of `Dense`; `name` doubles as the variable scope."""
-    layer = Dense(units, activation=activation, use_bias=use_bias,
-                  kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-                  kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-                  activity_regularizer=activity_regularizer,
-                  kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
-                  trainable=trainable, name=name, _scope=name, _reuse=reuse)
+    layer = construct_functional(Dense, dict(
+        units=units, activation=activation, use_bias=use_bias,
+        kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+        kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+        activity_regularizer=activity_regularizer,
+        kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+        trainable=trainable, name=name, _scope=name, _reuse=reuse))
     return layer(inputs)

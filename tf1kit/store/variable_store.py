@@ -31,12 +31,20 @@ _NO_AGGREGATION = tf.VariableAggregation.NONE
 class VariableStore(tf.Module, tf_variable_scope._VariableStore):
     """Holds the TF1-style variables and nested layers of one layer or module."""
 
+    # reuse_fast_path.py answers get_variable of an existing variable here.
+    _tf1kit_reuse_fast_path = True
+    _TF_MODULE_IGNORED_PROPERTIES = frozenset(
+        tf.Module._TF_MODULE_IGNORED_PROPERTIES | {"functional_layers"})
+
     def __init__(self):
         tf.Module.__init__(self, name="tf1kit_store")
         tf_variable_scope._VariableStore.__init__(self)
         # Eager execution would otherwise forget variables between calls.
         self._store_eager_variables = True
         self._layers = {}
+        # tf1kit.layers' functional call sites: (class, scope) -> (key, built layer).
+        # Untracked and unwalked: a cache, never part of checkpoints or `submodules`.
+        object.__setattr__(self, "functional_layers", {})
         # tf.Module owners discover their variables here (TF1Variable counts
         # as a tf.Variable), the same objects their TF1 layers hold, and the
         # backing tf.Variables of Keras layers made by get_or_create_layer
@@ -141,6 +149,28 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
                         reuse, trainable, validate_shape, constraint, synchronization,
                         aggregation)
         return self._existing_variable(self._vars[name], name, shape, dtype)
+
+    def reuse_existing(self, found, name, shape, dtype):
+        """The fast path's answer for an existing variable (reuse_fast_path.py):
+        `found`, after the checks `_existing_variable` makes, with the common
+        spellings of shape and dtype compared without conversion. None if
+        `found` is not a TF1Variable (the slow path then decides)."""
+        if type(found) is not TF1Variable:
+            return None
+        if shape is not None and not (type(shape) in (list, tuple) and tuple(shape) == found._shape):
+            shape = tf.TensorShape(shape)
+            if not shape.is_compatible_with(found.get_shape()):
+                raise ValueError(
+                    f"Trying to share variable {name}, but specified shape {shape} "
+                    f"and found shape {found.get_shape()}.")
+        if dtype is not found.tf_dtype:
+            dtype = tf.as_dtype(dtype)
+            if not dtype.is_compatible_with(found.tf_dtype):
+                raise ValueError(
+                    f"Trying to share variable {name}, but specified dtype {dtype.name} "
+                    f"and found dtype {found.tf_dtype.name}.")
+        self.used_in_call.append(name)
+        return found
 
     def _existing_variable(self, found, name, shape, dtype):
         if shape is not None and not shape.is_compatible_with(found.get_shape()):
