@@ -1,0 +1,414 @@
+"""The eager fast paths of issue 16, each against a change that must defeat it.
+
+- store/reuse_fast_path.py answers get_variable of an existing variable
+  without TensorFlow's creation path;
+- store/variable.py sends a TF1Variable's operators and tensor conversion
+  straight to its backing tf.Variable outside Keras' stateless/autocast scopes;
+- layers/functional_cache.py lets a functional call site
+  (`tf.compat.v1.layers.dense`, TF-Slim) reuse the layer it built last call.
+
+Every test changes what TF1 semantics say must change the answer (a new scope,
+a new `reuse`, `drop_variable`, a redefined forward pass, a changed arg_scope, a
+different layer config at the same call site, another input shape or dtype, a
+custom getter, a mixed policy) and checks the answer changed as TF1's would.
+Expected values come from numpy on the variables' values. Nothing is timed.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tf1kit
+from tf1kit.decorator import drop_variable, find_store
+
+tf1kit.install()
+v1 = tf.compat.v1
+
+
+class Forward(keras.layers.Layer):
+    """A decorated layer whose forward pass the test swaps, as a redefined
+    `%%tf1layer` cell swaps the code of an existing instance."""
+
+    def __init__(self, forward, **kwargs):
+        super().__init__(**kwargs)
+        self.forward = forward
+
+    @tf1kit.track_tf1_style_variables
+    def call(self, x):
+        return self.forward(x)
+
+
+X = tf.constant(np.random.RandomState(0).uniform(-1, 1, (2, 3)), tf.float32)
+
+
+def values(layer) -> dict:
+    return {v.path: v.numpy() for v in layer.weights}
+
+
+def functional_layers(layer) -> dict:
+    return find_store(layer).functional_layers
+
+
+# -- get_variable: the reuse fast path -----------------------------------------
+
+def test_reuse_returns_the_stored_variable_and_reports_it_used():
+    def forward(x):
+        with v1.variable_scope("s"):
+            return x * v1.get_variable("v", [3], initializer=v1.ones_initializer())
+
+    layer = Forward(forward)
+    layer(X)
+    first = find_store(layer).variables_by_name["s/v"]
+    layer(X)
+    assert find_store(layer).variables_by_name["s/v"] is first
+    assert find_store(layer).used_in_call == ["s/v"]
+    assert find_store(layer).created_in_call == []
+
+
+def test_drop_variable_makes_the_next_call_create_it_again():
+    def forward(x):
+        with v1.variable_scope("s"):
+            return x + v1.get_variable("v", [3], initializer=v1.ones_initializer())
+
+    layer = Forward(forward)
+    layer(X)
+    old = find_store(layer).variables_by_name["s/v"]
+    old.assign([5.0, 5.0, 5.0])
+    drop_variable(layer, "s/v")
+    out = layer(X)
+    new = find_store(layer).variables_by_name["s/v"]
+    assert new is not old
+    np.testing.assert_allclose(out.numpy(), X.numpy() + 1.0)
+    assert find_store(layer).created_in_call == ["s/v"]
+
+
+def test_a_new_scope_name_creates_a_new_variable():
+    names = iter(["a", "b"])
+
+    def forward(x):
+        with v1.variable_scope(next(names)):
+            return x * v1.get_variable("v", [3], initializer=v1.ones_initializer())
+
+    layer = Forward(forward)
+    layer(X)
+    layer(X)
+    assert sorted(find_store(layer).variables_by_name) == ["a/v", "b/v"]
+
+
+def test_reuse_true_still_raises_for_a_missing_variable_and_finds_an_existing_one():
+    missing = {"name": "v"}
+
+    def forward(x):
+        with v1.variable_scope("s"):
+            v = v1.get_variable("v", [3], initializer=v1.ones_initializer())
+        with v1.variable_scope("s", reuse=True):
+            again = v1.get_variable(missing["name"], [3])
+        assert again is v
+        return x * v
+
+    layer = Forward(forward)
+    layer(X)
+    layer(X)  # the fast path answers reuse=True for the existing variable
+    missing["name"] = "w"
+    with pytest.raises(ValueError, match="s/w does not exist"):
+        layer(X)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(shape=[4]), r"Trying to share variable s/v, but specified shape \(4,\)"),
+    (dict(shape=[3], dtype=tf.float64), "specified dtype float64 and found dtype float32"),
+    (dict(shape=[3], initializer=tf.constant([1.0, 2.0, 3.0])),
+     "if initializer is a constant, do not specify shape"),
+    (dict(shape=[3], partitioner=v1.fixed_size_partitioner(3)),
+     "requested with partitioner"),
+    (dict(shape=[3], aggregation="bogus"), "Invalid variable aggregation mode: bogus .*s/v"),
+    (dict(shape=[3], synchronization="bogus"),
+     "Invalid variable synchronization mode: bogus .*s/v"),
+], ids=["shape", "dtype", "constant_with_shape", "partitioner", "aggregation",
+        "synchronization"])
+def test_reuse_keeps_tensorflows_checks(kwargs, message):
+    second = {}
+
+    def forward(x):
+        with v1.variable_scope("s"):
+            v = v1.get_variable("v", [3], initializer=v1.ones_initializer())
+            if second:
+                v1.get_variable("v", **second)
+            return x * v
+
+    layer = Forward(forward)
+    layer(X)
+    second.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        layer(X)
+
+
+def test_a_custom_getter_runs_on_every_reuse():
+    calls = []
+
+    def doubling_getter(getter, *args, **kwargs):
+        calls.append(kwargs.get("name", args[0] if args else None))
+        return getter(*args, **kwargs) * 2.0
+
+    def forward(x):
+        with v1.variable_scope("s", custom_getter=doubling_getter):
+            return x * v1.get_variable("v", [3], initializer=v1.ones_initializer())
+
+    layer = Forward(forward)
+    layer(X)
+    out = layer(X)
+    assert len(calls) == 2
+    np.testing.assert_allclose(out.numpy(), X.numpy() * 2.0)
+
+
+def test_a_scope_initializer_constant_with_shape_still_raises_on_reuse():
+    constant = {}
+
+    def forward(x):
+        with v1.variable_scope("s", **constant):
+            return x * v1.get_variable("v", [3], initializer=None if constant else
+                                       v1.ones_initializer())
+
+    layer = Forward(forward)
+    layer(X)
+    constant["initializer"] = tf.constant([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="if initializer is a constant"):
+        layer(X)
+
+
+# -- TF1Variable reads: straight to the backing variable ---------------------
+
+def _variable(value):
+    layer = Forward(lambda x: x * v1.get_variable(
+        "v", initializer=tf.constant(value, tf.float32)))
+    layer(X)
+    return find_store(layer).variables_by_name["v"]
+
+
+def test_operators_compute_with_tensorflow_and_record_gradients():
+    v = _variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v * 3.0 + 1.0 - v / 2.0) + tf.reduce_sum(-v ** 2)
+    np.testing.assert_allclose(tape.gradient(y, v).numpy(), 2.5 - 2 * np.array([1.0, 2.0, 3.0]))
+    assert isinstance(v + 1.0, tf.Tensor) and (v + 1.0).dtype == tf.float32
+    np.testing.assert_allclose((2.0 * v).numpy(), [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(v[1:].numpy(), [2.0, 3.0])
+    assert (v > 1.5).numpy().tolist() == [False, True, True]
+
+
+def test_operators_follow_tensorflows_dtype_rules_not_keras():
+    v = _variable([1.0, 2.0, 3.0])
+    # TF (and TF1) refuse float32 + int32; Keras 3 would promote.
+    with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError)):
+        v + tf.constant([1, 2, 3])
+
+
+def test_inside_an_autocast_scope_reads_are_cast_as_keras_casts_them():
+    v = _variable([1.0, 2.0, 3.0])
+    with keras.src.backend.AutocastScope("float16"):
+        assert (v * 2.0).dtype == tf.float16
+        assert tf.convert_to_tensor(v).dtype == tf.float16
+    assert (v * 2.0).dtype == tf.float32
+    assert tf.convert_to_tensor(v).dtype == tf.float32
+
+
+def test_inside_a_stateless_scope_reads_see_the_scopes_value():
+    v = _variable([1.0, 2.0, 3.0])
+    with keras.StatelessScope(state_mapping=[(v, tf.constant([7.0, 8.0, 9.0]))]):
+        np.testing.assert_allclose((v + 0.0).numpy(), [7.0, 8.0, 9.0])
+        np.testing.assert_allclose(tf.convert_to_tensor(v).numpy(), [7.0, 8.0, 9.0])
+    np.testing.assert_allclose((v + 0.0).numpy(), [1.0, 2.0, 3.0])
+
+
+# -- functional layers: one built layer per call site --------------------------
+
+def dense_forward(**kwargs):
+    def forward(x):
+        return v1.layers.dense(x, 4, name="d", **kwargs)
+    return forward
+
+
+def test_a_functional_call_site_reuses_its_built_layer_and_reports_its_variables():
+    layer = Forward(dense_forward())
+    first = layer(X)
+    (site_entry,) = functional_layers(layer).values()
+    built = site_entry[-1]
+    second = layer(X)
+    (site_entry,) = functional_layers(layer).values()
+    assert site_entry[-1] is built
+    np.testing.assert_allclose(second.numpy(), first.numpy())
+    w = values(layer)
+    np.testing.assert_allclose(second.numpy(), X.numpy() @ w["d/kernel"] + w["d/bias"],
+                               rtol=1e-6)
+    assert find_store(layer).used_in_call == ["d/kernel", "d/bias"]
+
+
+def test_a_different_config_at_the_same_call_site_takes_effect():
+    forward = {"f": dense_forward()}
+    layer = Forward(lambda x: forward["f"](x))
+    layer(X)
+    forward["f"] = dense_forward(activation=tf.nn.relu)
+    out = layer(X)
+    w = values(layer)
+    np.testing.assert_allclose(out.numpy(), np.maximum(X.numpy() @ w["d/kernel"] + w["d/bias"], 0),
+                               rtol=1e-6)
+    forward["f"] = dense_forward(use_bias=False)
+    out = layer(X)
+    np.testing.assert_allclose(out.numpy(), X.numpy() @ w["d/kernel"], rtol=1e-6)
+
+
+def test_a_redefined_forward_pass_reports_only_what_it_uses():
+    """What `%%tf1layer`'s unused_variable_names reads after a redefinition."""
+    forward = {"f": dense_forward()}
+    layer = Forward(lambda x: forward["f"](x))
+    layer(X)
+    layer(X)
+    forward["f"] = lambda x: v1.layers.dense(x, 4, name="e")
+    layer(X)
+    assert find_store(layer).used_in_call == ["e/kernel", "e/bias"]
+    forward["f"] = dense_forward()
+    layer(X)  # back to the first site: reused, and reported as used
+    assert find_store(layer).used_in_call == ["d/kernel", "d/bias"]
+
+
+def test_drop_variable_defeats_the_reused_layer():
+    layer = Forward(dense_forward())
+    layer(X)
+    old_kernel = find_store(layer).variables_by_name["d/kernel"]
+    drop_variable(layer, "d/kernel")
+    out = layer(X)
+    new_kernel = find_store(layer).variables_by_name["d/kernel"]
+    assert new_kernel is not old_kernel
+    assert find_store(layer).created_in_call == ["d/kernel"]
+    w = values(layer)
+    np.testing.assert_allclose(out.numpy(), X.numpy() @ w["d/kernel"] + w["d/bias"], rtol=1e-6)
+
+
+def test_a_new_scope_or_reuse_is_a_new_call_site_key():
+    state = {"scope": "outer", "reuse": None}
+
+    def forward(x):
+        with v1.variable_scope(state["scope"]):
+            return v1.layers.dense(x, 4, name="d", reuse=state["reuse"])
+
+    layer = Forward(forward)
+    layer(X)
+    state["scope"] = "other"
+    layer(X)
+    assert sorted(find_store(layer).variables_by_name) == [
+        "other/d/bias", "other/d/kernel", "outer/d/bias", "outer/d/kernel"]
+    state["reuse"] = True
+    layer(X)  # reuse=True: a new key, the same variables
+    assert len(functional_layers(layer)) == 2
+    keys = {entry[0] for entry in functional_layers(layer).values()}
+    assert any(("reuse", True) in key or ("_reuse", True) in key for key in keys)
+    state["scope"] = "third"
+    with pytest.raises(ValueError, match="third/d/kernel does not exist"):
+        layer(X)
+
+
+def test_another_input_shape_builds_again_as_a_new_layer_would():
+    layer = Forward(dense_forward())
+    layer(X)
+    with pytest.raises(ValueError, match=r"Trying to share variable d/kernel"):
+        layer(tf.ones([2, 5]))
+    out = layer(tf.ones([7, 3]))  # another batch size: the same layer, no rebuild
+    w = values(layer)
+    np.testing.assert_allclose(out.numpy(), np.ones([7, 3]) @ w["d/kernel"] + w["d/bias"],
+                               rtol=1e-6)
+
+
+def test_a_custom_getter_around_a_functional_layer_runs_every_call():
+    calls = []
+
+    def scaling_getter(getter, *args, **kwargs):
+        calls.append(1)
+        return getter(*args, **kwargs) * 0.5
+
+    def forward(x):
+        with v1.variable_scope("g", custom_getter=scaling_getter):
+            return v1.layers.dense(x, 4, name="d", use_bias=False)
+
+    layer = Forward(forward)
+    layer(X)
+    out = layer(X)
+    assert len(calls) == 2
+    np.testing.assert_allclose(out.numpy(), X.numpy() @ (0.5 * values(layer)["g/d/kernel"]),
+                               rtol=1e-6)
+
+
+def test_a_mixed_policy_set_between_calls_takes_effect():
+    layer = Forward(dense_forward())
+    assert layer(X).dtype == tf.float32
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        assert layer(X).dtype == tf.float16
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert layer(X).dtype == tf.float32
+
+
+def test_batch_norm_reused_layer_keeps_updating_its_moving_statistics():
+    def forward(x):
+        return v1.layers.batch_normalization(x, momentum=0.5, training=True, name="bn")
+
+    layer = Forward(forward)
+    x = tf.constant(np.random.RandomState(1).normal(size=(8, 3)), tf.float32)
+    layer(x)
+    layer(x)
+    mean = x.numpy().mean(axis=0)
+    # Two updates from zero with momentum 0.5: 0.5 * (0.5 * 0 + 0.5 m) + 0.5 m.
+    np.testing.assert_allclose(values(layer)["bn/moving_mean"], 0.75 * mean, rtol=1e-5)
+
+
+# -- TF-Slim: the layer object of each slim call -------------------------------
+
+slim = pytest.importorskip("tf_slim")
+
+
+def slim_forward(options):
+    def forward(x):
+        with slim.arg_scope([slim.fully_connected], **options):
+            return slim.fully_connected(x, 4, scope="fc")
+    return forward
+
+
+def test_slim_reuses_its_layer_and_a_changed_arg_scope_takes_effect():
+    options = {"activation_fn": None,
+               "weights_initializer": v1.glorot_uniform_initializer()}
+    layer = Forward(slim_forward(options))
+    layer(X)
+    (entry,) = functional_layers(layer).values()
+    options["weights_initializer"] = v1.glorot_uniform_initializer()  # creation-only
+    out = layer(X)
+    assert functional_layers(layer)[next(iter(functional_layers(layer)))][-1] is entry[-1]
+    w = values(layer)
+    np.testing.assert_allclose(out.numpy(), X.numpy() @ w["fc/weights"] + w["fc/biases"],
+                               rtol=1e-6)
+    options["activation_fn"] = tf.nn.relu  # applied by slim itself, per call
+    out = layer(X)
+    np.testing.assert_allclose(
+        out.numpy(), np.maximum(X.numpy() @ w["fc/weights"] + w["fc/biases"], 0), rtol=1e-6)
+    options["biases_initializer"] = None  # no bias: another layer config
+    out = layer(X)
+    np.testing.assert_allclose(out.numpy(), np.maximum(X.numpy() @ w["fc/weights"], 0),
+                               rtol=1e-6)
+    assert find_store(layer).used_in_call == ["fc/weights"]
+
+
+def test_slim_under_a_users_custom_getter_is_not_reused():
+    calls = []
+
+    def counting_getter(getter, *args, **kwargs):
+        calls.append(1)
+        return getter(*args, **kwargs)
+
+    def forward(x):
+        with v1.variable_scope("u", custom_getter=counting_getter):
+            return slim.fully_connected(x, 4, scope="fc")
+
+    layer = Forward(forward)
+    layer(X)
+    layer(X)
+    assert len(calls) == 4  # weights and biases, on both calls
