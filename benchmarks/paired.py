@@ -28,8 +28,9 @@ def measure_paired(network: str, sizes, samples: int) -> dict:
     y16 = tf.constant(rng.integers(0, sizes.classes, 16), tf.int32)
     models = {world: network_class(world, network)(sizes) for world in PAIRED_WORLDS}
     figures = {}
-    figures["eager_call_b1_ms"] = _alternate(
-        {w: (lambda m=m: m(x1, training=False)) for w, m in models.items()}, samples)
+    figures["eager_call_b1_ms"], figures["eager_call_b1_cpu_ms"] = _alternate(
+        {w: (lambda m=m: m(x1, training=False)) for w, m in models.items()}, samples,
+        with_cpu=True)
     figures["eager_forward_b16_ms"] = _alternate(
         {w: (lambda m=m: m(x16, training=False)) for w, m in models.items()}, samples)
     forwards = {w: tf.function(lambda x, m=m: m(x, training=False)) for w, m in models.items()}
@@ -41,17 +42,27 @@ def measure_paired(network: str, sizes, samples: int) -> dict:
     return figures
 
 
-def _alternate(calls: dict, samples: int, warmup: int = 3) -> dict:
-    """Median ms of each call, calling them in turn (the order rotates every round)."""
+def _alternate(calls: dict, samples: int, warmup: int = 3, with_cpu: bool = False):
+    """Median ms of each call, calling them in turn (the order rotates every round).
+
+    With `with_cpu`, also the median CPU time of the calling thread: on a shared
+    machine it leaves out the time other processes held the core, which wall
+    time of a Python-heavy call picks up in proportion to its length.
+    """
     names = list(calls)
     times = {name: [] for name in names}
+    cpu_times = {name: [] for name in names}
     for _ in range(warmup):
         for call in calls.values():
             call()
     for round_number in range(samples):
         shift = round_number % len(names)
         for name in names[shift:] + names[:shift]:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             calls[name]()
             times[name].append(time.perf_counter() - started)
-    return {name: 1000 * statistics.median(ts) for name, ts in times.items()}
+            cpu_times[name].append(time.thread_time() - cpu_started)
+    wall = {name: 1000 * statistics.median(ts) for name, ts in times.items()}
+    if not with_cpu:
+        return wall
+    return wall, {name: 1000 * statistics.median(ts) for name, ts in cpu_times.items()}

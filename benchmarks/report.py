@@ -4,6 +4,7 @@ from benchmarks.summarize import FIGURES
 
 LABELS = {
     "eager_call_b1_ms": "eager call, batch 1 (ms)",
+    "eager_call_b1_cpu_ms": "eager call, batch 1, thread CPU time (ms)",
     "eager_forward_b16_ms": "eager forward, batch 16 (ms)",
     "function_forward_b16_ms": "`tf.function` forward, batch 16 (ms)",
     "gradient_step_b16_ms": "`tf.function` forward+gradients, no optimizer (ms)",

@@ -412,3 +412,19 @@ def test_slim_under_a_users_custom_getter_is_not_reused():
     layer(X)
     layer(X)
     assert len(calls) == 4  # weights and biases, on both calls
+
+
+def test_a_reused_layer_still_claims_its_scope_name_for_later_default_names():
+    """TF1: `dense(name="claimed")` opens scope "claimed", so a later
+    `variable_scope(None, default_name="claimed")` becomes "claimed_1"."""
+    def forward(x):
+        y = v1.layers.dense(x, 3, name="claimed")
+        with v1.variable_scope(None, default_name="claimed"):
+            return y * v1.get_variable("v", [3], initializer=v1.ones_initializer())
+
+    layer = Forward(forward)
+    layer(X)
+    layer(X)  # the reused layer
+    assert sorted(find_store(layer).variables_by_name) == [
+        "claimed/bias", "claimed/kernel", "claimed_1/v"]
+    assert find_store(layer).used_in_call == ["claimed/kernel", "claimed/bias", "claimed_1/v"]

@@ -24,6 +24,10 @@ def main(argv=None):
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--filter", default="",
                         help="only list functions whose file path contains this")
+    parser.add_argument("--save", default="",
+                        help="also write <save>.pstats and <save>.txt (e.g. under "
+                             "benchmarks/results/profiles/); snakeviz or gprof2dot draw "
+                             "the flame/call graph from the .pstats")
     args = parser.parse_args(argv)
     worlds.enter(args.world)
     print(profile(args))
@@ -49,6 +53,12 @@ def profile(args) -> str:
     text.write(f"{args.world} {args.network} batch {args.batch}: {args.calls} calls\n")
     for order in ("cumulative", "tottime"):
         stats.sort_stats(order).print_stats(args.filter, args.top)
+    if args.save:
+        from pathlib import Path
+
+        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
+        stats.dump_stats(f"{args.save}.pstats")
+        Path(f"{args.save}.txt").write_text(text.getvalue())
     return text.getvalue()
 
 

@@ -42,6 +42,23 @@ from tf1kit.layers.input_spec import check_input
 call_recorders: list = []
 
 
+def op_input(variable):
+    """What a layer's call hands to TensorFlow ops for one of its variables.
+
+    Eagerly and outside Keras' stateless/autocast scopes, the backing
+    tf.Variable of a TF1Variable: TensorFlow's C fast path takes only real
+    resource variables, and anything else costs a Python fallback per op.
+    The same value and the same gradient (tapes watch the backing handle);
+    the layer's attributes still hold the TF1Variable.
+    """
+    plain = getattr(variable, "_plain_backing", None)
+    if plain is not None and tf.executing_eagerly():
+        backing = plain()
+        if backing is not None:
+            return backing
+    return variable
+
+
 def construct_functional(layer_class, kwargs: dict):
     """A functional form's layer: new, or this call site's built one
     (functional_cache.py; never while a recorder watches layer calls)."""

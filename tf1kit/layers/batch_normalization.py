@@ -25,7 +25,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers import arguments as args
-from tf1kit.layers.base import Layer, construct_functional
+from tf1kit.layers.base import Layer, construct_functional, op_input
 from tf1kit.layers.batch_renorm import BatchRenorm
 from tf1kit.layers.branching import constant_value, resolve_training, smart_cond
 from tf1kit.layers.input_spec import InputSpec
@@ -240,21 +240,22 @@ class BatchNormalization(Layer):
         return tf.reshape(outputs, full_shape)
 
     def _fused_call(self, inputs, training):
-        gamma = self.gamma if self.scale else tf.ones_like(self.moving_mean)
-        beta = self.beta if self.center else tf.zeros_like(self.moving_mean)
+        moving_mean, moving_variance = op_input(self.moving_mean), op_input(self.moving_variance)
+        gamma = op_input(self.gamma) if self.scale else tf.ones_like(moving_mean)
+        beta = op_input(self.beta) if self.center else tf.zeros_like(moving_mean)
         # TF2 (eager and tf.function) lets the kernel average in place.
         in_kernel_average = tf.compat.v1.executing_eagerly_outside_functions()
         factor = 1.0 - self.momentum if in_kernel_average else 1.0
 
         def train():
             return tf.compat.v1.nn.fused_batch_norm(
-                inputs, gamma, beta, mean=self.moving_mean, variance=self.moving_variance,
+                inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
                 epsilon=self.epsilon, is_training=True, data_format=self._fused_layout,
                 exponential_avg_factor=factor)
 
         def infer():
             return tf.compat.v1.nn.fused_batch_norm(
-                inputs, gamma, beta, mean=self.moving_mean, variance=self.moving_variance,
+                inputs, gamma, beta, mean=moving_mean, variance=moving_variance,
                 epsilon=self.epsilon, is_training=False, data_format=self._fused_layout)
 
         outputs, mean, variance = smart_cond(training, train, infer)

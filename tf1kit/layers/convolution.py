@@ -10,7 +10,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers import arguments as args
-from tf1kit.layers.base import Layer, construct_functional
+from tf1kit.layers.base import Layer, construct_functional, op_input
 from tf1kit.layers.input_spec import InputSpec
 
 ZEROS = tf.compat.v1.zeros_initializer()
@@ -96,7 +96,7 @@ class Conv(Layer):
     def finish(self, outputs):
         """Bias and activation on a channels-last result, then the user's layout."""
         if self.use_bias:
-            outputs = tf.nn.bias_add(outputs, self.bias)
+            outputs = tf.nn.bias_add(outputs, op_input(self.bias))
         if self.activation is not None:
             outputs = self.activation(outputs)
         return self.from_channels_last(outputs)
@@ -143,10 +143,17 @@ class Conv(Layer):
         padding = self.padding
         if padding == "causal":
             inputs, padding = self.causal_pad(inputs), "valid"
+        # The layout named explicitly: given a real tf.Variable, the C fast
+        # path runs the op and records only the attributes passed, and
+        # Conv3D's gradient reads `data_format` back.
         outputs = tf.nn.convolution(
-            inputs, self.kernel, strides=list(self.strides), padding=padding.upper(),
-            dilations=list(self.dilation_rate), name=f"Conv{self.rank}D")
+            inputs, op_input(self.kernel), strides=list(self.strides), padding=padding.upper(),
+            dilations=list(self.dilation_rate), data_format=_CHANNELS_LAST[self.rank],
+            name=f"Conv{self.rank}D")
         return self.finish(outputs)
+
+
+_CHANNELS_LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 
 
 class Conv1D(Conv):

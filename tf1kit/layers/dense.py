@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers.arguments import get_activation
-from tf1kit.layers.base import Layer, construct_functional
+from tf1kit.layers.base import Layer, construct_functional, op_input
 from tf1kit.layers.input_spec import InputSpec
 
 
@@ -86,13 +86,13 @@ class Dense(Layer):
     def call(self, inputs):
         rank = inputs.shape.rank
         if rank == 2 or rank is None:
-            outputs = tf.matmul(inputs, self.kernel)
+            outputs = tf.matmul(inputs, op_input(self.kernel))
         else:
             # Contract the last axis only; the other axes are batch-like.
             outputs = tf.tensordot(inputs, self.kernel, [[rank - 1], [0]])
             outputs.set_shape(inputs.shape[:-1].concatenate([self.units]))
         if self.use_bias:
-            outputs = tf.nn.bias_add(outputs, self.bias)
+            outputs = tf.nn.bias_add(outputs, op_input(self.bias))
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs

@@ -20,8 +20,8 @@ layer of its previous call when TF1 would have produced the same thing:
 - the inputs have the dtype and shape (batch aside) the layer was built for;
   otherwise it builds again, as a new layer would.
 
-On a hit the layer's scope is entered again exactly as the constructor
-enters it (the scope counters move as before), and its variables are
+On a hit the scope counters move as the constructor's scope entry moved
+them (its call enters its scope again anyway), and its variables are
 reported as used in this call, as `get_variable` would have reported them.
 One entry per (class, scope name): the cache is bounded by the call sites.
 """
@@ -63,9 +63,12 @@ def construct(layer_class, kwargs: dict, recording: bool = False):
             arguments = _arguments_key(kwargs)
             same = arguments is not None and arguments == cached[0]
         if same and layer.built and _variables_current(layer, store):
-            # What the constructor does with `_scope`: enter it once.
-            with tf.compat.v1.variable_scope(scope) as captured:
-                layer._scope = captured
+            if isinstance(scope, str):
+                # The constructor entered `variable_scope(scope)`: what that
+                # leaves behind is the name claimed and its sub-scopes closed.
+                scopes = tf_variable_scope.get_variable_scope_store()
+                scopes.open_variable_scope(scope_name)
+                scopes.close_variable_subscopes(scope_name)
             layer._functional_kwargs = kwargs  # for a rebuild (see Layer.__call__)
             store.used_in_call.extend(v.tf1_name for v in layer._ordered_weights)
             return layer
