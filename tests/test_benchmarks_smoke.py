@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WORLDS = ("tf1kit", "official", "native")
+WORLDS = ("tf1kit", "official", "native", "raw")
 NETWORKS = ("mlp", "resnet", "slim")
 TIMED_FIGURES = (
     "eager_call_b1_ms", "eager_forward_b16_ms", "function_forward_b16_ms",
@@ -23,7 +25,7 @@ def run_quick_benchmark(out: Path) -> dict:
     subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--repetitions", "1",
          "--out", str(out)],
-        cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True, timeout=240)
+        cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True, timeout=600)
     return json.loads((out / "latest.json").read_text())
 
 
@@ -36,11 +38,14 @@ def test_quick_benchmark_writes_every_figure_for_every_world(tmp_path):
         for figure in TIMED_FIGURES:
             for world in WORLDS:
                 assert summary["figures"][network][figure][world] > 0, (network, figure, world)
-        # Same TF1 source in two worlds, rewritten for the third: same variables.
+        # Same TF1 source in two worlds, rewritten for the other two: same variables.
         counts = summary["figures"][network]["variables"]
-        assert counts["tf1kit"] == counts["official"] == counts["native"] > 0
+        assert counts["tf1kit"] == counts["official"] == counts["native"] == counts["raw"] > 0
         for figure, values in summary["paired"][network].items():
-            assert values["tf1kit"] > 0 and values["native"] > 0, (network, figure)
+            assert values["tf1kit"] > 0 and values["native"] > 0 and values["raw"] > 0, (
+                network, figure)
+            assert values["tf1kit/raw"] == pytest.approx(values["tf1kit"] / values["raw"], rel=0.5)
+        assert summary["ratios"][network]["eager_call_b1_ms"]["tf1kit/raw"] > 0
     assert summary["imports"]["import_tf1kit_ms"] > 0
     for world in WORLDS:
         assert summary["imports"]["import_tensorflow_ms"][world] > 0

@@ -428,3 +428,52 @@ def test_a_reused_layer_still_claims_its_scope_name_for_later_default_names():
     assert sorted(find_store(layer).variables_by_name) == [
         "claimed/bias", "claimed/kernel", "claimed_1/v"]
     assert find_store(layer).used_in_call == ["claimed/kernel", "claimed/bias", "claimed_1/v"]
+
+
+def test_two_threads_at_one_call_site_never_share_the_layer_object(monkeypatch):
+    """TF1 gave each call its own layer object; a call site that one thread is
+    running hands another thread a new layer."""
+    import importlib
+    import threading
+
+    dense_module = importlib.import_module("tf1kit.layers.dense")
+
+    barrier = threading.Barrier(2, timeout=20)
+    armed = threading.Event()
+    callers = []
+    original_call = dense_module.Dense.call
+
+    def recording_call(self, inputs):
+        callers.append(id(self))
+        return original_call(self, inputs)
+
+    def waiting_activation(t):
+        if armed.is_set():
+            barrier.wait()  # both threads are inside their layer's call now
+        return t
+
+    def forward(x):
+        return v1.layers.dense(x, 4, name="d", activation=waiting_activation)
+
+    layer = Forward(forward)
+    layer(X)
+    monkeypatch.setattr(dense_module.Dense, "call", recording_call)
+    armed.set()
+    outputs = [None, None]
+
+    def run(index):
+        outputs[index] = layer(X)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(set(callers)) == 2
+    w = values(layer)
+    for out in outputs:
+        np.testing.assert_allclose(out.numpy(), X.numpy() @ w["d/kernel"] + w["d/bias"], rtol=1e-6)
+    armed.clear()
+    layer(X)  # and the cached layer is free again afterwards
+    (entry,) = functional_layers(layer).values()
+    assert entry[-1]._functional_busy is False

@@ -224,12 +224,19 @@ class Layer(tf.Module):
 
     # -- calling -------------------------------------------------------------
     def __call__(self, inputs, *args, **kwargs):
+        if self._functional_key is None:
+            return self._call(inputs, *args, **kwargs)
+        try:
+            functional_cache.renew_if_inputs_differ(self, inputs)
+            return self._call(inputs, *args, **kwargs)
+        finally:
+            functional_cache.release(self)
+
+    def _call(self, inputs, *args, **kwargs):
         finish_recording = call_recorders[-1](self, inputs, kwargs) if call_recorders else None
         scope = kwargs.pop("scope", None)
         if scope is not None and self._keras_style:
             experimental.refuse_scope_argument("scope", scope)
-        if self._functional_key is not None:
-            functional_cache.renew_if_inputs_differ(self, inputs)
         in_graph = not tf.compat.v1.executing_eagerly_outside_functions()
         if not in_graph and self._added_losses:
             self._added_losses = []  # eagerly, `losses` are the last call's

@@ -28,6 +28,8 @@ One entry per (class, scope name): the cache is bounded by the call sites.
 
 from __future__ import annotations
 
+import threading
+
 import tensorflow as tf
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
@@ -38,6 +40,10 @@ from tf1kit.layers import experimental, mixed_precision
 renaming_getter_codes: set = set()
 
 _CREATION_ONLY_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+# Guards the busy flag: a layer runs one call at a time. TF1 gave every call
+# (and so every thread) a layer object of its own; a call site that another
+# thread is running gets a new, uncached layer.
+_busy_lock = threading.Lock()
 _PLAIN = (str, int, float, bool, type(None), tf.DType)
 
 
@@ -62,7 +68,7 @@ def construct(layer_class, kwargs: dict, recording: bool = False):
         if not same:
             arguments = _arguments_key(kwargs)
             same = arguments is not None and arguments == cached[0]
-        if same and layer.built and _variables_current(layer, store):
+        if same and layer.built and _variables_current(layer, store) and _claim(layer):
             if isinstance(scope, str):
                 # The constructor entered `variable_scope(scope)`: what that
                 # leaves behind is the name claimed and its sub-scopes closed.
@@ -78,8 +84,22 @@ def construct(layer_class, kwargs: dict, recording: bool = False):
     if arguments is not None:
         layer._functional_key = (arguments, context)
         layer._functional_kwargs = kwargs
+        layer._functional_busy = True  # until its call ends (Layer.__call__)
         cache[site] = (arguments, context, layer)
     return layer
+
+
+def _claim(layer) -> bool:
+    with _busy_lock:
+        if layer._functional_busy:
+            return False
+        layer._functional_busy = True
+        return True
+
+
+def release(layer):
+    """Called as a reused layer's call ends, however it ends."""
+    layer._functional_busy = False
 
 
 def renew_if_inputs_differ(layer, inputs):
