@@ -477,3 +477,28 @@ def test_two_threads_at_one_call_site_never_share_the_layer_object(monkeypatch):
     layer(X)  # and the cached layer is free again afterwards
     (entry,) = functional_layers(layer).values()
     assert entry[-1]._functional_busy is False
+
+
+def test_a_get_variable_wrapped_on_the_store_sees_every_reuse():
+    """to_keras records requests by wrapping `store.get_variable` on the instance."""
+    def forward(x):
+        with v1.variable_scope("s"):
+            return x * v1.get_variable("v", [3], initializer=v1.ones_initializer())
+
+    layer = Forward(forward)
+    layer(X)
+    store = find_store(layer)
+    seen = []
+    original = store.get_variable
+
+    def recording(name, *args, **kwargs):
+        seen.append((name, kwargs.get("initializer")))
+        return original(name, *args, **kwargs)
+
+    store.__dict__["get_variable"] = recording
+    try:
+        layer(X)
+    finally:
+        del store.__dict__["get_variable"]
+    assert [name for name, _ in seen] == ["s/v"]
+    assert isinstance(seen[0][1], v1.ones_initializer)

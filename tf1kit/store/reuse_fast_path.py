@@ -35,6 +35,9 @@ def _scope_get_variable(self, var_store, name, shape=None, dtype=None, initializ
                         synchronization=_AUTO, aggregation=_NO_AGGREGATION):
     found = None
     if (getattr(var_store, "_tf1kit_reuse_fast_path", False)
+            # A store whose get_variable is wrapped on the instance (to_keras
+            # records every request that way) must see every request.
+            and "get_variable" not in var_store.__dict__
             and type(name) is str
             and custom_getter is None and self._custom_getter is None
             and partitioner is None and self._partitioner is None
