@@ -257,6 +257,9 @@ def test_ok_report_shows_counts_and_no_plot():
     assert "OK: " in view.summary.value
     assert "comparisons that agree, per stage and world" in view.table.value
     assert view.plot.layout.display == "none"
+    # Its HTML view has no image either (an empty <img> renders as a broken picture).
+    html = report._repr_mimebundle_()["text/html"]
+    assert "<img" not in html and "comparisons that agree" in html
 
 
 def test_mime_bundle_has_the_widget_and_an_html_fallback(failing_report):

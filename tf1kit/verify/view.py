@@ -138,7 +138,8 @@ def divergence_png(data: dict) -> bytes | None:
 def report_html(data: dict, picture: bytes | None = None) -> str:
     """Everything the widget shows, as one static HTML fragment."""
     picture = divergence_png(data) if picture is None else picture
-    image = ("" if picture is None else
+    # An ok report has no plot: no <img> at all (an empty one shows as broken).
+    image = ("" if not picture else
              f"<img alt='difference across steps' src='data:image/png;base64,"
              f"{base64.b64encode(picture).decode('ascii')}'/>")
     return _STYLE + summary_html(data) + rows_html(data) + image + notes_html(data)
