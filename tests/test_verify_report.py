@@ -270,6 +270,32 @@ def test_mime_bundle_has_the_widget_and_an_html_fallback(failing_report):
     assert failing_report._repr_html_() == bundle["text/html"]
 
 
+
+def test_names_and_notes_stay_left_aligned_under_jupyterlabs_table_style(failing_report):
+    """JupyterLab (and nbconvert's HTML) right-align every output table cell
+    with `:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`; the report's
+    name and note columns must still read left-aligned in a real browser."""
+    from playwright.sync_api import sync_playwright
+
+    lab_rule = (":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td, "
+                ":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon th { text-align: right; }")
+    page_html = (f"<style>{lab_rule}</style><div class='jp-RenderedHTMLCommon'>"
+                 f"{failing_report._repr_html_()}</div>")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            page = browser.new_page()
+            page.set_content(page_html)
+            align = page.evaluate("""() => Object.fromEntries(
+                ['td.tf1kit-name', 'th.tf1kit-name', 'td.tf1kit-note', 'td:first-child',
+                 'td:nth-child(4)'].map(s => [s, getComputedStyle(
+                    document.querySelector('.tf1kit-verify table ' + s)).textAlign]))""")
+        finally:
+            browser.close()
+    assert align == {"td.tf1kit-name": "left", "th.tf1kit-name": "left",
+                     "td.tf1kit-note": "left", "td:first-child": "left",
+                     "td:nth-child(4)": "right"}  # numbers stay right-aligned
+
 # -- name_map ---------------------------------------------------------------------
 
 class TwoDense(keras.layers.Layer):

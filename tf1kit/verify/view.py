@@ -22,10 +22,12 @@ _STYLE = """<style>
 .tf1kit-verify th, .tf1kit-verify td { border-bottom: 1px solid #ddd; padding: 2px 6px;
   text-align: right; white-space: nowrap; }
 .tf1kit-verify th { background: #f3f3f3; }
-.tf1kit-verify td:first-child, .tf1kit-verify th:first-child { text-align: left; }
-.tf1kit-verify .tf1kit-name { text-align: left;
+/* table td.x: JupyterLab right-aligns output tables with a (0,2,1) selector. */
+.tf1kit-verify table td:first-child, .tf1kit-verify table th:first-child { text-align: left; }
+.tf1kit-verify table td.tf1kit-name, .tf1kit-verify table th.tf1kit-name { text-align: left;
   font-family: var(--jp-code-font-family, monospace); }
-.tf1kit-verify .tf1kit-note { text-align: left; white-space: normal; color: #555; }
+.tf1kit-verify table td.tf1kit-note, .tf1kit-verify table th.tf1kit-note { text-align: left;
+  white-space: normal; color: #555; }
 .tf1kit-verify .tf1kit-ok { color: #1b7f3b; font-weight: 600; }
 .tf1kit-verify .tf1kit-failed { color: #b00020; font-weight: 600; }
 .tf1kit-verify ul { margin: 2px 0 2px 18px; padding: 0; }
