@@ -358,3 +358,33 @@ def test_a_reloaded_definitions_module_still_finds_the_notebooks_class(shell, ru
     assert run(DENSE_EDITED.format(name="Survivor", options="")).success
     assert "created 1 (dense/scale)" in capsys.readouterr().out
     assert isinstance(shell.user_ns["survivor"], shell.user_ns["Survivor"])
+
+
+# A functional layer at one call site: the eager layer cache (issue 16) must not
+# outlive a redefinition that changes the call (the first call after an edit runs
+# under the reshaping custom getter, so it builds anew), and calls reusing the
+# layer afterwards must still report its variables used.
+FUNCTIONAL = '''%%tf1layer {name} {options}
+tf.compat.v1.layers.dense(inputs, 3, name="fc", {arguments})
+'''
+
+
+def test_redefined_functional_call_site_takes_the_new_arguments(shell, run, capsys):
+    import numpy as np
+
+    run(FUNCTIONAL.format(name="FunctionalA", options="", arguments="use_bias=True"))
+    run("layer_f = FunctionalA()\nlayer_f(tf.ones([2, 4]))\nlayer_f(tf.ones([2, 4]))")
+    layer = shell.user_ns["layer_f"]
+    kernel = {v.name: v for v in layer.weights}["fc/kernel:0"].numpy()
+    capsys.readouterr()
+    x = "tf.constant([[1.0, -2.0, 3.0, -4.0], [-1.0, 2.0, -3.0, 4.0]])"
+    assert run(FUNCTIONAL.format(name="FunctionalA", options="--drop-unused",
+                                 arguments="use_bias=False, activation=tf.nn.relu")).success
+    assert "dropped 1 unused (fc/bias)" in capsys.readouterr().out
+    run(f"out_f = layer_f({x})")
+    expected = np.maximum(np.array([[1.0, -2.0, 3.0, -4.0], [-1.0, 2.0, -3.0, 4.0]]) @ kernel, 0)
+    np.testing.assert_allclose(shell.user_ns["out_f"].numpy(), expected, rtol=1e-6)
+    assert sorted(v.name for v in layer.weights) == ["fc/kernel:0"]
+    run(f"out_f = layer_f({x})")  # the layer of the previous call, reused
+    np.testing.assert_allclose(shell.user_ns["out_f"].numpy(), expected, rtol=1e-6)
+    assert layer.unused_variable_names() == []
