@@ -94,7 +94,8 @@ def _ratios(runs, figures, worlds):
     repetition cancels most of the load drift between repetitions.
     """
     others = [w for w in ("official", "native") if w in worlds]
-    to_floor = [w for w in ("tf1kit", "official", "native") if w in worlds] if "raw" in worlds else []
+    to_floor = ([w for w in ("tf1kit", "official", "native") if w in worlds]
+                if "raw" in worlds else [])
     ratios = {}
     for network, by_figure in figures.items():
         ratios[network] = {}

@@ -154,7 +154,8 @@ class RawSlimNet(tf.Module):
         self.conv_kernels = [_glorot([3, 3, a, b], rng) for a, b in zip(channels, channels[1:])]
         self.conv_biases = [_constant(0, [b]) for b in channels[1:]]
         flat = (sizes.image // 4) ** 2 * 4 * width
-        self.fc_kernels = [_glorot([flat, 8 * width], rng), _glorot([8 * width, sizes.classes], rng)]
+        self.fc_kernels = [_glorot([flat, 8 * width], rng),
+                           _glorot([8 * width, sizes.classes], rng)]
         self.fc_biases = [_constant(0, [8 * width]), _constant(0, [sizes.classes])]
 
     def __call__(self, inputs, training=False):

@@ -7,9 +7,10 @@ machinery and `_true_getter`, several times the cost of the lookup itself.
 
 `VariableScope.get_variable` is wrapped: when the store is a tf1kit store, the
 variable exists, and nothing in the call or the scope could change the answer
-(no custom getter, no partitioner, an initializer that is not a constant;
-synchronization and aggregation are validated as TensorFlow validates them), the variable is returned after the same
-shape and dtype checks `_get_single_variable` makes. Everything else,
+(no custom getter, no partitioner, an initializer that is not a constant, no
+`get_variable` wrapped on the store instance; synchronization and aggregation
+are validated as TensorFlow validates them), the variable is returned after
+the same shape and dtype checks `_get_single_variable` makes. Everything else,
 creation included, takes TensorFlow's path unchanged. Nothing is cached: the
 store's own dictionary is the lookup, so `drop_variable`, a new scope or a
 new `reuse` can never meet a stale answer.

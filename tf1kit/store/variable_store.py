@@ -157,7 +157,8 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         `found` is not a TF1Variable (the slow path then decides)."""
         if type(found) is not TF1Variable:
             return None
-        if shape is not None and not (type(shape) in (list, tuple) and tuple(shape) == found._shape):
+        plain_shape = type(shape) in (list, tuple) and tuple(shape) == found._shape
+        if shape is not None and not plain_shape:
             shape = tf.TensorShape(shape)
             if not shape.is_compatible_with(found.get_shape()):
                 raise ValueError(
