@@ -286,7 +286,7 @@ def creation_order_forward(x):
         with v1.variable_scope("inner"):
             h = v1.layers.dense(h, 3, name="proj")
             shift = v1.get_variable("shift", [3], initializer=v1.random_uniform_initializer())
-            h = tf.tanh(h + shift)
+            h = v1.layers.dense(tf.tanh(h + shift), 3, name="mixer")
         # Read twice: a weight of `mix` itself.
         table = v1.get_variable("table", [3], initializer=v1.truncated_normal_initializer())
         h = h * table + tf.reduce_sum(table)

@@ -157,12 +157,14 @@ def test_raw_weights_made_between_layers_are_created_in_tf1_order():
     # The order of creation_order_forward's get_variable calls and layers.
     assert _creation_order(result, inputs) == [
         "mix/first/kernel", "mix/first/bias", "mix/gain", "mix/inner/proj/kernel",
-        "mix/inner/proj/bias", "mix/inner/shift", "mix/table", "mix/last/kernel",
-        "mix/last/bias"]
+        "mix/inner/proj/bias", "mix/inner/shift", "mix/inner/mixer/kernel",
+        "mix/inner/mixer/bias", "mix/table", "mix/last/kernel", "mix/last/bias"]
     source = result.source
     # The layers TF1 made first are built with their recorded input shapes before
     # add_weight, as Keras' composite layers do; the rest build on their call.
     assert "self.proj.build((None, 4))\n        self.shift = self.add_weight(" in source
+    # `inner` is built before `table`: all of it, mixer included.
+    assert "self.mixer.build((None, 3))\n\n    def call" in source
     assert ("self.first.build((None, 5))\n        self.gain = self.add_weight(" in source
             and "self.inner.build((None, 4))\n        self.table = self.add_weight(" in source)
     assert "self.last.build" not in source

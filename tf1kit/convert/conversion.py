@@ -92,7 +92,9 @@ def to_keras(layer, inputs) -> ConversionResult:
     return ConversionResult(source=source, model=model, weight_map=weight_map,
                             unsupported=unsupported,
                             notes=list(dict.fromkeys(context.notes + writer.notes)),
-                            class_name=class_name, _layer=layer, _inputs=inputs)
+                            class_name=class_name, _layer=layer, _inputs=inputs,
+                            _tf1_named={tf1_name(v, owner_name) for v in all_variables(layer)
+                                        if id(v) in creations})
 
 
 def _trace(layer, args, takes_training):

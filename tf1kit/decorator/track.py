@@ -35,6 +35,8 @@ from tf1kit.store.variable import outside_keras_call
 # The official shim's attribute name: object-based checkpoints written with
 # it (`layer/_tf1_style_var_store/_vars/<name>`) restore into tf1kit.
 _STORE_ATTRIBUTE = "_tf1_style_var_store"
+# Graph collection of the layers get_or_create_layer made in a TF1 graph.
+GRAPH_LAYERS_COLLECTION = "tf1kit_get_or_create_layer"
 # Two threads making the first call of one owner must not make two stores.
 _store_creation_lock = threading.Lock()
 _NO_ATTRIBUTES: dict = {}
@@ -414,7 +416,11 @@ def get_or_create_layer(name: str, create_layer_method):
     store = tf_variable_scope._get_default_variable_store()
     if not isinstance(store, VariableStore):
         if not tf.compat.v1.executing_eagerly_outside_functions():
-            return create_layer_method()  # TF1 graph: no tracking, as in TF1
+            # TF1 graph: no store to track it in. The graph's collection lets a
+            # TF1 program (verify's TF1 world) find its weights and losses.
+            layer = create_layer_method()
+            tf.compat.v1.add_to_collection(GRAPH_LAYERS_COLLECTION, layer)
+            return layer
         raise ValueError(
             f"get_or_create_layer({name!r}) was called outside a method decorated "
             "with track_tf1_style_variables.")
