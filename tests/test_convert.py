@@ -171,9 +171,10 @@ def test_raw_weights_made_between_layers_are_created_in_tf1_order():
     assert "self.last.build" not in source
     # The model's build ends with one call on zeros: a .keras file loads built.
     assert "self.call(tf.zeros([d or 1 for d in input_shape], tf.float32))" in source
+    bert = converted("bert_encoder")[2].source
     assert "self.word_embeddings.build((None, 6, 1))\n" \
            "        self.token_type_embeddings.build((None, 2))\n" \
-           "        self.position_embeddings = self.add_weight(" in converted("bert_encoder")[2].source
+           "        self.position_embeddings = self.add_weight(" in bert
 
 
 @pytest.mark.parametrize("name", [n for n in ALL if n not in ("resnet_v1_50", "inception_v1")])

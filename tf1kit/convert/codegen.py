@@ -245,7 +245,11 @@ class Writer:
         return units
 
     def _plan_builds(self, group, explicit):
-        """Which of a group's sublayers its `build` builds, and in what order."""
+        """Which of a group's sublayers its `build` builds, and in what order
+        (`explicit`: its parent builds it, so all of them)."""
+        if group.sequential:
+            self.build_plans[id(group)] = []  # a keras.Sequential builds its layers in order
+            return
         units = self._creation_units(group)
         weights = [i for i, unit in enumerate(units) if unit[1] == "weight"]
         cut = len(units) if explicit else (weights[-1] + 1 if weights else 0)
@@ -265,8 +269,6 @@ class Writer:
             if isinstance(thing, Group) and not thing.sequential:
                 self._plan_builds(thing, explicit=True)
         self.build_plans[id(group)] = plan
-        if explicit:
-            self.explicit.add(id(group))
         for item in group.items:
             members = item.items if isinstance(item, Loop) else [item]
             for member in members:
@@ -294,21 +296,21 @@ class Writer:
                 lines.append(self._weight_line(value))
                 continue
             path, shape, thing = value
-            lines.append(f"{path}.build({self._slot(shape, self._member_name(thing), 'input_shape')})")
-        if any(kind == "build" for kind, _ in self.build_plans.get(id(group), [])):
-            lines.insert(0, "# TF1 made these sublayers' weights before this layer's own: built first.")
+            shape_text = self._slot(shape, self._member_name(thing), "input_shape")
+            lines.append(f"{path}.build({shape_text})")
+        if self._builds_sublayers(group):
+            lines.insert(0, "# TF1 made these sublayers' weights before this layer's own: "
+                            "built first.")
         return lines
-
 
     # -- templates, bottom-up ----------------------------------------------------------
     def write(self) -> str:
-        self.explicit = set()   # id of groups whose parent builds them explicitly
-        self.build_plans = {}
+        self.build_plans = {}   # id(group) -> [("weight", RawVariable) | ("build", ...)]
         self._plan_builds(self.top, explicit=False)
         if self._builds_sublayers(self.top) and self.input_dtypes is None:
             # The model's build ends with a call on zeros, which needs one input.
-            self.build_plans[id(self.top)] = [
-                ("weight", v) for v in sorted(self.top.weights, key=lambda v: self._rank(v.source))]
+            weights = sorted(self.top.weights, key=lambda v: self._rank(v.source))
+            self.build_plans[id(self.top)] = [("weight", v) for v in weights]
             self.notes.append(
                 "the model's own weights are made in __init__, before the weights of "
                 "sublayers TF1 made first (initial values drawn from one seed sequence differ)")
