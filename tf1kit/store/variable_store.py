@@ -56,6 +56,10 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         self.on_variable_removed = None
         self.on_layer_created = None
         self.on_layer_removed = None
+        # TF1 raised for a missing variable under reuse=True in a graph; TF1's
+        # eager mode created it (only a layer's own store, outside any
+        # decorated call, is eager in that sense).
+        self.enforces_reuse = True
         self.begin_call()
 
     # -- what the decorator and the notebook side read ----------------------
@@ -72,6 +76,14 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         # costs O(length) and made a call with N variables O(N^2).
         object.__setattr__(self, "created_in_call", [])
         object.__setattr__(self, "used_in_call", [])
+
+    @property
+    def _regularizers(self) -> dict:
+        """name -> zero-argument callable giving that variable's regularization
+        loss: what the official shim's store keeps under this name, and what
+        code written against it reads."""
+        return {name: (lambda v=v: v.regularizer(v)) for name, v in self._vars.items()
+                if v.regularizer is not None}
 
     def regularization_losses(self) -> list:
         """Live regularization losses of every regularized variable, in order."""
@@ -126,6 +138,11 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
             raise TypeError(
                 f"get_variable: a variable name must be a string, got {name!r} "
                 f"({type(name).__name__}).")
+        if name.endswith("/"):
+            # `get_variable("")` in scope "s" (TF's slot creator, moving
+            # averages): TF1 read "s/" as a name scope taken as is, so the
+            # variable is "s".
+            name = name[:-1]
         dtype = tf.as_dtype(dtype)
         if shape is not None:
             shape = tf.TensorShape(shape)
@@ -157,7 +174,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
     def _new_variable(self, name, shape, dtype, initializer, regularizer, partition_info,
                       reuse, trainable, validate_shape, constraint, synchronization,
                       aggregation):
-        if reuse is True or _reuse_requested():
+        if self.enforces_reuse and (reuse is True or _reuse_requested()):
             raise ValueError(
                 f"Variable {name} does not exist, or was not created with "
                 "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?")
