@@ -133,7 +133,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         collections=None, caching_device=None, validate_shape=True,
         use_resource=None, constraint=None, synchronization=_AUTO,
         aggregation=_NO_AGGREGATION):
-        del collections, caching_device, use_resource  # no graph collections in TF2
+        del caching_device, use_resource  # one device per variable; always resource
         if not isinstance(name, str):
             raise TypeError(
                 f"get_variable: a variable name must be a string, got {name!r} "
@@ -156,7 +156,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
                     return self._new_variable(
                         name, shape, dtype, initializer, regularizer, partition_info,
                         reuse, trainable, validate_shape, constraint, synchronization,
-                        aggregation)
+                        aggregation, collections)
         return self._existing_variable(self._vars[name], name, shape, dtype)
 
     def _existing_variable(self, found, name, shape, dtype):
@@ -173,7 +173,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
 
     def _new_variable(self, name, shape, dtype, initializer, regularizer, partition_info,
                       reuse, trainable, validate_shape, constraint, synchronization,
-                      aggregation):
+                      aggregation, collections=None):
         if self.enforces_reuse and (reuse is True or _reuse_requested()):
             raise ValueError(
                 f"Variable {name} does not exist, or was not created with "
@@ -182,6 +182,8 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         variable = self._create(name, value, trainable, validate_shape,
                                 synchronization, aggregation)
         variable.constraint = constraint
+        if variable._in_graph_mode:
+            _file_in_collections(variable, collections)
         # TF1 kept only regularizers that produce a loss.
         if regularizer is not None and _regularization_loss(name, regularizer, variable) is not None:
             variable.regularizer = regularizer
@@ -280,6 +282,25 @@ class _NestedLayerVariables(collections.abc.Mapping):
 
     def __len__(self):
         return len(self._current())
+
+
+def _file_in_collections(variable, collections):
+    """In a TF1 graph, `get_variable(collections=...)` filed the variable in
+    exactly those collections (GLOBAL_VARIABLES by default), and in
+    TRAINABLE_VARIABLES too when trainable. TF-Slim's MODEL_VARIABLES and
+    LOCAL_VARIABLES (metrics) are filled this way."""
+    keys = tf.compat.v1.GraphKeys
+    wanted = list(collections) if collections is not None else [keys.GLOBAL_VARIABLES]
+    if variable.trainable and keys.TRAINABLE_VARIABLES not in wanted:
+        wanted.append(keys.TRAINABLE_VARIABLES)
+    graph = variable.graph
+    if keys.GLOBAL_VARIABLES not in wanted:  # tf.Variable filed it there
+        held = graph.get_collection_ref(keys.GLOBAL_VARIABLES)
+        held[:] = [v for v in held if v is not variable]
+    for key in dict.fromkeys(wanted):
+        held = graph.get_collection_ref(key)
+        if not any(v is variable for v in held):
+            held.append(variable)
 
 
 def _reuse_requested() -> bool:
