@@ -28,6 +28,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
+from tf1kit.decorator import eager_collections
 from tf1kit.store import VariableStore
 from tf1kit.store.scope_hooks import active
 from tf1kit.store.variable import outside_keras_call
@@ -105,7 +106,7 @@ def _call_in_store(store, method, owner, args, kwargs):
     """
     state = active
     outer_store, outer_graph, depth = state.store, state.graph, state.depth
-    scopes = None
+    scopes = collections = None
     try:
         state.depth = depth + 1
         if depth == 0:
@@ -120,6 +121,8 @@ def _call_in_store(store, method, owner, args, kwargs):
             # count from zero whatever ran before at the root, eagerly, in a
             # tf.function or in an earlier call.
             scope_store.variable_scopes_count = {}
+            if eager.executing_eagerly():
+                collections = eager_collections.begin_eager_call()
         state.graph = ops.get_default_graph()
         state.store = store
         store.begin_call()
@@ -138,6 +141,8 @@ def _call_in_store(store, method, owner, args, kwargs):
             saved_scope._reuse = saved_reuse
             scopes.variable_scopes_count = saved_counts
             eager.scope_name = saved_name_scope
+        if collections is not None:
+            eager_collections.end_eager_call(collections)
 
 
 def _name_the_variable(exc):
