@@ -79,10 +79,10 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
 
     @property
     def _regularizers(self) -> dict:
-        """name -> zero-argument callable giving that variable's regularization
-        loss: what the official shim's store keeps under this name, and what
-        code written against it reads."""
-        return {name: (lambda v=v: v.regularizer(v)) for name, v in self._vars.items()
+        """`"scope/v:0"` -> zero-argument callable giving that variable's
+        regularization loss: what the official shim's store keeps under this
+        name, and what code written against it reads."""
+        return {v.name: (lambda v=v: v.regularizer(v)) for v in self._vars.values()
                 if v.regularizer is not None}
 
     def regularization_losses(self) -> list:
