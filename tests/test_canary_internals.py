@@ -13,6 +13,8 @@ behaviour goes away, so can the workaround.
 
 from __future__ import annotations
 
+import abc
+import importlib
 import inspect
 import pathlib
 import re
@@ -28,10 +30,13 @@ from keras.src.backend.common.stateless_scope import StatelessScope, in_stateles
 from tensorflow.python.eager import context
 from tensorflow.python.framework import ops, random_seed
 from tensorflow.python.ops import variable_scope as tf_variable_scope
+from tensorflow.python.util import object_identity
 
 import tf1kit  # noqa: F401 - installs its hooks; the checks read TensorFlow's originals
 from tf1kit import _versions
+from tf1kit.decorator import find_store
 from tf1kit.store import scope_hooks
+from tf1kit.store import variable as tf1_variable
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -308,3 +313,350 @@ def test_ipython_names_cells_through_the_compiler():
         assert compiler.format_code_name(filename) == ("Cell", "In[7]")
     else:
         assert filename.startswith("<ipython-input-7-")
+
+
+# -- Shim variables (tf1kit/store/variable.py) ---------------------------------
+
+def test_tf_variable_takes_virtual_subclasses():
+    # TF1Variable registers with tf.Variable's ABCMeta so that TF's optimizers,
+    # slot creator, moving averages and TF1 code see a tf.Variable.
+    assert issubclass(type(tf.Variable), abc.ABCMeta)
+    assert issubclass(tf1_variable.TF1Variable, tf.Variable)
+
+
+def test_tensor_equality_switch_is_a_class_flag():
+    was_on = tf.Tensor._USE_EQUALITY
+    try:
+        tf.compat.v1.disable_tensor_equality()
+        assert tf.Tensor._USE_EQUALITY is False
+        tf.compat.v1.enable_tensor_equality()
+        assert tf.Tensor._USE_EQUALITY is True
+    finally:
+        (tf.compat.v1.enable_tensor_equality if was_on
+         else tf.compat.v1.disable_tensor_equality)()
+
+
+def test_object_identity_reference_hashes_by_identity():
+    variable = tf.Variable([1.0, 1.0])
+    twin = tf.Variable([1.0, 1.0])
+    assert variable.ref() == object_identity.Reference(variable)
+    assert object_identity.Reference(variable) != object_identity.Reference(twin)
+    assert object_identity.Reference(variable).deref() is variable
+
+
+def test_keras_variable_hooks_tf1variable_overrides():
+    variable = keras.Variable(np.ones(2, np.float32))
+    # `_initialize(value)` creates the backing `_value`; `.value` returns it
+    # unchanged outside stateless and autocast scopes.
+    assert isinstance(variable._value, tf.Variable)
+    assert variable.value is variable._value
+    assert callable(getattr(keras.Variable, "_initialize"))
+    assert isinstance(keras.Variable.value, property)
+    # The scopes TF1Variable checks, under the names Keras keeps them.
+    assert not in_stateless_scope()
+    with StatelessScope():
+        assert in_stateless_scope()
+    assert global_state.get_global_attribute("autocast_scope") is None
+    with keras.src.backend.AutocastScope("float16"):
+        assert global_state.get_global_attribute("autocast_scope") is not None
+        assert variable.value.dtype == tf.float16
+
+
+def test_resource_variable_answers_what_tf1variable_passes_through():
+    variable = tf.Variable([1.0, 2.0])
+    for name in (*tf1_variable._BACKING_METHODS, *tf1_variable._BACKING_ATTRIBUTES,
+                 "_in_graph_mode", "_unique_id", "_save_slice_info", "_graph_element"):
+        assert hasattr(variable, name), name
+    # Properties that raise eagerly (op, graph, initial_value) exist on the class.
+    for name in ("initial_value", "initializer", "op", "graph", "device", "create"):
+        assert hasattr(type(variable), name), name
+
+
+def test_backing_variable_class_can_be_swapped_for_a_callable_subclass():
+    variable = tf.Variable([1.0, 2.0])
+    made = tf1_variable._make_callable(variable)
+    assert made is variable and isinstance(variable, tf.Variable)
+    np.testing.assert_allclose(variable(), [1.0, 2.0])
+    assert type(variable).__name__ == "ResourceVariable"
+
+
+def test_graph_variables_join_the_collections_tf_variable_names():
+    with tf.Graph().as_default() as graph:
+        variable = tf.Variable([1.0], trainable=True)
+        assert variable._in_graph_mode
+        for key in (tf.compat.v1.GraphKeys.GLOBAL_VARIABLES,
+                    tf.compat.v1.GraphKeys.TRAINABLE_VARIABLES):
+            assert graph.get_collection_ref(key)[-1] is variable
+
+
+def test_tf1_saver_asks_gather_saveables_first():
+    from tensorflow.python.training.saving import saveable_object_util
+
+    class Marked(tf.Module):
+        def _gather_saveables_for_checkpoint(self):
+            return {"VARIABLE_VALUE": "marker"}
+
+    assert saveable_object_util.saveable_objects_from_trackable(
+        Marked(), tf1_saver=True) == {"VARIABLE_VALUE": "marker"}
+
+
+# -- tf1kit.verify -------------------------------------------------------------
+
+def test_dropout_funnel_in_nn_ops():
+    """verify/dropout.py: every TF dropout (tf.nn.dropout, Keras 3's stateless
+    dropout) goes through nn_ops._dropout(x, rate, noise_shape, ...)."""
+    from tensorflow.python.ops import nn_ops
+
+    parameters = list(inspect.signature(nn_ops._dropout).parameters)
+    assert parameters[:3] == ["x", "rate", "noise_shape"]
+    from tf1kit.verify.dropout import dropout_disabled
+
+    x = tf.ones([4, 5])
+    with dropout_disabled([]) as rates:
+        plain = tf.nn.dropout(x, rate=0.5)
+        keras_output = keras.layers.Dropout(0.25)(x, training=True)
+    assert rates == [0.5, 0.25]
+    assert bool(tf.reduce_all(plain == x)) and bool(tf.reduce_all(keras_output == x))
+
+
+def test_keras_layer_names_come_from_object_name_uids():
+    """verify/instances.py: Keras' automatic names count in global_state's
+    "object_name_uids"; a world swaps in its own counter."""
+    from tf1kit.verify.instances import own_keras_names
+
+    def count(name):
+        return 0 if name == "dense" else int(name.rsplit("_", 1)[1])
+
+    before = count(keras.layers.Dense(1).name)
+    with own_keras_names():
+        assert keras.layers.Dense(1).name == "dense"
+        assert keras.layers.Dense(1).name == "dense_1"
+    assert count(keras.layers.Dense(1).name) == before + 1  # the process' counter resumed
+
+
+def test_tf_keras_legacy_layers_and_tf2_switch():
+    """verify/tf1_layers.py: tf-keras keeps TF's TF1 layers, and picks TF1
+    initializers when tf.__internal__.tf2.enabled() (through tf.compat.v2) is False."""
+    importlib.import_module("tf_keras.api._v1.keras.__internal__.legacy.layers")
+    importlib.import_module("tf_keras.api._v1.keras.__internal__.legacy.rnn_cell")
+    for name in ("convolutional", "core", "normalization", "pooling"):
+        importlib.import_module(f"tf_keras.src.legacy_tf_layers.{name}")
+    from tf1kit.verify.tf1_layers import original_tf1_layers
+    from tf_keras.src import initializers
+
+    with original_tf1_layers():
+        assert tf.compat.v1.layers.dense.__module__ == "tf_keras.src.legacy_tf_layers.core"
+        tf1_default = initializers.get("glorot_uniform")
+    assert isinstance(tf1_default, tf.compat.v1.glorot_uniform_initializer)
+    assert not isinstance(initializers.get("glorot_uniform"),
+                          tf.compat.v1.glorot_uniform_initializer)
+
+
+def test_tf1_optimizer_hyperparameter_attributes():
+    """verify/optimizers.py reads TF1 optimizers' settings from these attributes."""
+    adam = tf.compat.v1.train.AdamOptimizer(0.5, beta1=0.8, beta2=0.9, epsilon=1e-3)
+    assert (adam._lr, adam._beta1, adam._beta2, adam._epsilon) == (0.5, 0.8, 0.9, 1e-3)
+    assert tf.compat.v1.train.GradientDescentOptimizer(0.25)._learning_rate == 0.25
+    momentum = tf.compat.v1.train.MomentumOptimizer(0.1, 0.7, use_nesterov=True)
+    assert (momentum._momentum, momentum._use_nesterov) == (0.7, True)
+
+
+def test_deprecation_printing_switch():
+    """verify/tf1_world.py silences TF1 layers' deprecation messages with it."""
+    from tensorflow.python.util import deprecation
+
+    assert isinstance(deprecation._PRINT_DEPRECATION_WARNINGS, bool)
+
+
+def test_global_seed_getter():
+    """verify/api.py puts TensorFlow's global seed back after the determinism tool set it."""
+    from tensorflow.python.eager import context
+
+    tf.random.set_seed(7)
+    assert context.global_seed() == 7
+    tf.random.set_seed(None)
+    assert context.global_seed() is None
+
+
+# -- tf1kit.to_keras (tf1kit/convert/) -----------------------------------------
+
+v1 = tf.compat.v1
+
+
+def test_keras_layer_call_goes_through_an_instance_attribute():
+    # recording.py borrows `call` on built-in Keras layers to see their calls.
+    layer = keras.layers.Dense(2)
+    seen = []
+    original = layer.call
+
+    def spy(*args, **kwargs):
+        seen.append(args[0].shape)
+        return original(*args, **kwargs)
+
+    object.__setattr__(layer, "call", spy)
+    layer(tf.ones([3, 4]))
+    object.__delattr__(layer, "call")
+    assert seen == [(3, 4)]
+    assert [type(l).__name__ for l in keras.Sequential([layer])._flatten_layers()] == [
+        "Sequential", "Dense"]
+
+
+def test_captured_variables_and_op_tracebacks_in_a_traced_function():
+    # recording.py maps captured placeholders to variables by handle, and
+    # reports the user's line from op.traceback.
+    variable = keras.Variable(tf.ones([2, 2]))
+
+    def forward(x):
+        return tf.matmul(x, variable.value)
+
+    graph = tf.function(forward).get_concrete_function(tf.TensorSpec([None, 2])).graph
+    externals = [external for external, _ in graph.captures]
+    assert any(external is variable.value.handle for external in externals)
+    matmul = next(op for op in graph.get_operations() if op.type == "MatMul")
+    assert any(frame.filename == __file__ and frame.name == "forward"
+               for frame in matmul.traceback)
+
+
+def test_get_variable_reaches_the_stores_get_variable_method():
+    # recording.py wraps the store's get_variable to see initializers and regularizers.
+    class Layer(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            return x * v1.get_variable("w", [], initializer=v1.ones_initializer())
+
+    layer = Layer()
+    layer(tf.ones([1]))
+    store = find_store(layer)
+    requests = []
+    original = store.get_variable
+    store.__dict__["get_variable"] = lambda *a, **k: requests.append(a[0]) or original(*a, **k)
+    try:
+        layer(tf.ones([1]))
+    finally:
+        del store.__dict__["get_variable"]
+    assert requests == ["w"]
+
+
+def test_eager_template_caches_its_variable_scope_context_manager():
+    # recording.py puts this cache back after tracing (else later eager calls
+    # of the template run in the trace's graph).
+    template = v1.make_template("scale", lambda x: x * v1.get_variable(
+        "s", [], initializer=v1.ones_initializer()))
+    assert template._variable_scope_context_manager is None
+    tf.function(template)(tf.ones([1]))
+    assert template._variable_scope_context_manager is not None
+
+
+def test_fused_batch_norm_kernel_averages_with_exponential_avg_factor():
+    # The generated FusedBatchNormalization calls this raw op.
+    x = tf.reshape(tf.range(8, dtype=tf.float32), [2, 2, 2, 1])
+    _, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
+        x=x, scale=tf.ones([1]), offset=tf.zeros([1]), mean=tf.zeros([1]),
+        variance=tf.ones([1]), epsilon=1e-3, exponential_avg_factor=0.5,
+        data_format="NHWC", is_training=True)
+    values = tf.reshape(x, [-1]).numpy()
+    assert abs(float(mean[0]) - 0.5 * values.mean()) < 1e-6
+    unbiased = values.var() * 8 / 7
+    assert abs(float(variance[0]) - (0.5 + 0.5 * unbiased)) < 1e-5
+
+
+def test_rnn_functions_are_module_attributes_that_can_be_replaced():
+    # recording.py records dynamic_rnn & co. by replacing the public names for
+    # one trace (tf.compat.v1.nn is a TFModuleWrapper) and putting them back.
+    import inspect
+
+    original = v1.nn.dynamic_rnn
+    assert "dynamic_rnn" in v1.nn.__dict__
+    v1.nn.dynamic_rnn = "replaced"
+    try:
+        assert tf.compat.v1.nn.dynamic_rnn == "replaced"
+    finally:
+        v1.nn.dynamic_rnn = original
+    assert v1.nn.dynamic_rnn is original
+    # The argument names the converters read.
+    for name, parameters in {
+            "dynamic_rnn": ["cell", "inputs", "sequence_length", "initial_state",
+                            "time_major", "scope"],
+            "bidirectional_dynamic_rnn": ["cell_fw", "cell_bw", "initial_state_fw"],
+            "static_rnn": ["cell", "inputs", "initial_state", "sequence_length"],
+            "dropout": ["x", "keep_prob", "noise_shape", "seed", "rate"]}.items():
+        signature = inspect.signature(getattr(v1.nn, name)).parameters
+        assert all(p in signature for p in parameters), name
+
+
+def test_slim_functions_carry_their_arg_scope_key_and_layer_norm_epsilon():
+    # recording.py reads the arguments an arg_scope adds; functions.py writes
+    # slim's layer_norm epsilon (1e-12, fixed in its source).
+    import numpy as np
+    import tf_slim as slim
+    from tf_slim.ops.arg_scope import current_arg_scope
+
+    with slim.arg_scope([slim.layer_norm], center=False):
+        assert current_arg_scope()[slim.layer_norm._key_op] == {"center": False}
+    with tf.Graph().as_default(), v1.Session() as session:
+        x = tf.constant([[0.0, 2e-6]])  # variance 1e-12: epsilon counts as much
+        output = slim.layer_norm(x, begin_norm_axis=-1, begin_params_axis=-1)
+        session.run(v1.global_variables_initializer())
+        value = session.run(output)
+    np.testing.assert_allclose(value[0], [-np.sqrt(0.5), np.sqrt(0.5)], rtol=1e-3)
+
+
+def test_keras_rnn_return_structure_and_cell_keyword_handling():
+    # rnn.py unpacks `output, *states` (a stacked cell's state nested per cell),
+    # Bidirectional's `y_fw, y_bw, *states_fw, *states_bw` and names, and the
+    # cell wrappers pass `training` to cells whose call does not take it.
+    class OneState(keras.layers.Layer):  # like the generated GRUCell: no get_initial_state
+        state_size = output_size = 2
+
+        def call(self, inputs, states):
+            return inputs[:, :2] + states[0], [inputs[:, :2] + states[0]]
+
+    x = tf.ones([2, 3, 4])
+    stacked = keras.layers.RNN(keras.layers.StackedRNNCells(
+        [keras.layers.LSTMCell(4), OneState()]), return_state=True)
+    output, lstm_state, one_state = stacked(x)
+    assert len(lstm_state) == 2 and tf.is_tensor(one_state)
+    output, state = keras.layers.RNN(OneState(), return_state=True)(x)
+    assert tf.is_tensor(state)
+    bidirectional = keras.layers.Bidirectional(
+        keras.layers.RNN(keras.layers.GRUCell(2), return_sequences=True, return_state=True,
+                         name="fw"),
+        backward_layer=keras.layers.RNN(keras.layers.GRUCell(2), return_sequences=True,
+                                        return_state=True, go_backwards=True, name="bw"),
+        merge_mode=None)
+    assert len(bidirectional(x)) == 4
+    assert bidirectional.forward_layer.name == "forward_fw"
+    assert bidirectional.backward_layer.name == "bw"
+    dense = keras.layers.Dense(2)
+    assert dense(tf.ones([1, 2]), training=True).shape == (1, 2)
+
+
+# -- tf1kit.rnn and TF-Slim ----------------------------------------------------
+
+def test_tensorflow_rnn_internals():
+    from tensorflow.python.ops import rnn, rnn_cell, rnn_cell_impl
+
+    assert callable(rnn_cell_impl.assert_like_rnncell)
+    assert list(inspect.signature(rnn_cell_impl._concat).parameters) == ["prefix", "suffix",
+                                                                         "static"]
+    assert rnn.rnn_cell_impl is rnn_cell_impl  # the rnn functions duck-type through it
+    for name in ("LSTMCell", "MultiRNNCell", "LSTMStateTuple", "LayerRNNCell"):
+        assert hasattr(rnn_cell_impl, name) and hasattr(rnn_cell, name)
+    assert "rnn_cell" in vars(tf.compat.v1.nn)  # the lazy loader install() replaces
+
+
+def test_tf_nest_and_tracking_internals():
+    nest = tf.__internal__.nest
+    assert nest.get_traverse_shallow_structure(lambda s: True, (1, 2)) == (True, True)
+    assert nest.map_structure_up_to((1, 2), lambda a, b: a + b, (1, 2), (3, 4)) == (4, 6)
+    assert hasattr(tf.Module(), "_track_trackable")
+
+
+def test_tf_slim_internals():
+    import tf_slim  # noqa: F401
+    import sys
+
+    slim_layers, slim_utils = sys.modules["tf_slim.layers.layers"], sys.modules["tf_slim.layers.utils"]
+    assert "ops" in vars(slim_layers)  # its name_scope is what tf1kit swaps eagerly
+    assert list(inspect.signature(slim_utils.collect_named_outputs).parameters) == [
+        "collections", "alias", "outputs"]

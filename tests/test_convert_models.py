@@ -130,15 +130,12 @@ def test_bert_dropout_runs_with_the_models_training_flag():
     assert np.abs(np.asarray(first) - np.asarray(second)).max() > 1e-4
 
 
-_VERIFY_DENSE_GRADIENTS = pytest.mark.xfail(
-    strict=True, raises=ValueError, reason="tf1kit.verify compares gradients with np.asarray, which fails on the "
-    "IndexedSlices an embedding lookup's gradient is (verify(layer, x) alone fails too)")
-
-
 @pytest.mark.parametrize("name", [
     "rnn_lstm_options", "rnn_bidirectional",
-    pytest.param("lstm_language_model", marks=_VERIFY_DENSE_GRADIENTS),
-    pytest.param("bert_encoder", marks=_VERIFY_DENSE_GRADIENTS)])
+    "lstm_language_model",
+    pytest.param("bert_encoder", marks=pytest.mark.xfail(strict=True, reason=(
+        "the native Embeddings layer makes position_embeddings in build, before its "
+        "sublayers' tables: initial draws come in another order than TF1's")))])
 def test_verify_report_is_ok_against_the_tf1_graph(name):
     # The report runs the same code as TF 1.x in a Graph + Session (TF's own
     # dynamic_rnn), the shim and the converted model, through training steps.

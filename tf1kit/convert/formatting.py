@@ -62,6 +62,14 @@ def _outer_call(line: str):
 
 
 def _split_top_level(text: str) -> list:
+    """`f(a, b), c` -> ["f(a, b)", " c"]: commas outside brackets and strings."""
+    return [p for p in _split_outside_brackets(text, lambda rest: rest[0] == ",") if p.strip()]
+
+
+def _split_outside_brackets(text: str, separator_at) -> list:
+    """`text` cut, outside brackets and strings, where `separator_at(rest)` is
+    true; the cut drops one character: a comma, or the space before an
+    operator (" + b" leaves "+ b", the operator with its term)."""
     pieces, depth, quote, start = [], 0, None, 0
     for index, char in enumerate(text):
         if quote:
@@ -74,11 +82,11 @@ def _split_top_level(text: str) -> list:
             depth += 1
         elif char in ")]}":
             depth -= 1
-        elif char == "," and depth == 0:
+        elif depth == 0 and separator_at(text[index:]):
             pieces.append(text[start:index])
             start = index + 1
     pieces.append(text[start:])
-    return [p for p in pieces if p.strip()]
+    return pieces
 
 
 _STATEMENT = re.compile(r"^(\s*)((?:[\w.]+(?:, [\w.]+)* = )|return )(.*)$")
@@ -102,20 +110,5 @@ def _wrap_operators(line: str, width: int) -> str:
 
 def _split_terms(text: str) -> list:
     """`a + b - c` -> ["a", "+ b", "- c"], at the top level only."""
-    terms, depth, quote, start = [], 0, None, 0
-    for index, char in enumerate(text):
-        if quote:
-            if char == quote:
-                quote = None
-            continue
-        if char in "\"'":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif depth == 0 and text[index:index + 3] in (" + ", " - "):
-            terms.append(text[start:index].strip())
-            start = index + 1
-    terms.append(text[start:].strip())
-    return [t for t in terms if t]
+    terms = _split_outside_brackets(text, lambda rest: rest[:3] in (" + ", " - "))
+    return [t.strip() for t in terms if t.strip()]

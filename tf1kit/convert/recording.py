@@ -355,7 +355,7 @@ def _decorated_objects(owner) -> list:
     if isinstance(owner, keras.layers.Layer):
         found = owner._flatten_layers(include_self=True, recursive=True)
     elif isinstance(owner, tf.Module):
-        found = [owner, *owner._flatten(predicate=lambda m: isinstance(m, tf.Module))]
+        found = [owner, *owner.submodules]
     return found
 
 

@@ -56,19 +56,21 @@ def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, step
     args = tf.nest.map_structure(tf.constant, positional_inputs(target, arrays))
     pass_training = isinstance(instance, keras.layers.Layer) or takes_training(target)
 
-    def call(training):
+    # The inputs go in as arguments: a tf.function closing over eager tensors
+    # would hand the TF1 code EagerTensors (BERT reads `tensor.name`).
+    def call(inputs, training):
         if pass_training:
-            return instance(*args, training=training)
-        return instance(*args)
+            return instance(*inputs, training=training)
+        return instance(*inputs)
 
     def maybe_function(function):
         return tf.function(function, autograph=False) if in_function else function
 
-    forward_eval = maybe_function(lambda: call(False))
-    forward_train = maybe_function(lambda: call(True))
+    forward_eval = maybe_function(lambda inputs: call(inputs, False))
+    forward_train = maybe_function(lambda inputs: call(inputs, True))
 
     run.stage = stages.INITIAL
-    forward_eval()
+    forward_eval(args)
     variables = instances.owner_variables(instance)
     trainable = instances.trainable_names(instance, variables)
     run.variables = {name: {"shape": list(v.shape), "trainable": name in trainable}
@@ -87,14 +89,14 @@ def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, step
     starting = instances.read(variables)
 
     run.stage = stages.FORWARD_EVAL
-    run.record(stages.FORWARD_EVAL, _outputs(forward_eval()))
+    run.record(stages.FORWARD_EVAL, _outputs(forward_eval(args)))
 
     run.stage = stages.REGULARIZATION
     run.record(stages.REGULARIZATION, _regularization(instance, variables, in_function))
 
     run.stage = stages.FORWARD_TRAIN
     del rates[:]
-    run.record(stages.FORWARD_TRAIN, _outputs(forward_train()))
+    run.record(stages.FORWARD_TRAIN, _outputs(forward_train(args)))
     run.dropout_rates = list(rates)
     run.stage = stages.MOVING_STATS
     values = instances.read(variables)
@@ -109,9 +111,9 @@ def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, step
     if trainable_variables:
         optimizer.build(trainable_variables)
 
-    def train_step():
+    def train_step(inputs):
         with tf.GradientTape() as tape:
-            outputs = call(True)
+            outputs = call(inputs, True)
             total = loss_fn(outputs)
             losses = instances.losses_of(instance)
             if losses:
@@ -125,7 +127,7 @@ def _protocol(run, instance, arrays, rates, fresh, loss_fn, make_optimizer, step
     step = maybe_function(train_step)
     for index in range(1, steps + 1):
         run.stage = stages.step(index)
-        total, gradients = step()
+        total, gradients = step(args)
         if index == 1:
             run.record(stages.GRADIENTS, {
                 name: None if g is None else np.array(tf.convert_to_tensor(g))

@@ -246,8 +246,7 @@ def has_stateful_children(instance) -> bool:
         if any(layer.weights for layer in instance._flatten_layers(include_self=False)):
             return True
     store = find_store(instance)
-    modules = instance._flatten(predicate=lambda value: isinstance(value, tf.Module)) if (
-        isinstance(instance, tf.Module)) else []
+    modules = instance.submodules if isinstance(instance, tf.Module) else ()
     return any(module is not store and not _is_store(module) for module in modules)
 
 

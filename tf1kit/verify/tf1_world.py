@@ -219,6 +219,9 @@ def _train(run, source, arrays, starting, loss_fn, make_optimizer, steps, rates)
         pairs = [(g, v) for g, v in zip(gradients, trainable_variables) if g is not None]
         with tf.control_dependencies(updates):
             train_op = optimizer.apply_gradients(pairs) if pairs else tf.group(*updates)
+        # An embedding lookup's gradient is IndexedSlices; its dense form is what
+        # the eager world records too (the optimizer keeps the sparse update).
+        dense_gradients = [None if g is None else tf.convert_to_tensor(g) for g in gradients]
         load = _loader(variables)
         initializer = v1.global_variables_initializer()
     graph.finalize()
@@ -234,7 +237,7 @@ def _train(run, source, arrays, starting, loss_fn, make_optimizer, steps, rates)
                                          if name not in trainable})
         run.stage = stages.GRADIENTS
         load(session, starting)
-        present = [g for g in gradients if g is not None]
+        present = [g for g in dense_gradients if g is not None]
         for index in range(1, steps + 1):
             run.stage = stages.step(index)
             loss_value, gradient_values, _ = session.run([total, present, train_op], feed)

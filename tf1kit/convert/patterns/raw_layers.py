@@ -88,6 +88,11 @@ def dense(op, view):
         return None
     if core.get_attr("transpose_a") or core.get_attr("transpose_b"):
         return None
+    return _dense_on_last_axis(op, view, core, bias)
+
+
+def _dense_on_last_axis(op, view, core, bias):
+    """A Dense layer from `core` (x times a raw 2-D kernel) and its bias add."""
     kernel = view.raw_variable(core.inputs[1])
     if kernel is None or len(kernel.shape) != 2 or view.raw_variable(core.inputs[0]) is not None:
         return None
@@ -204,18 +209,4 @@ def dense_einsum(op, view):
     if len(right) != 2 or not left or right[0] != left[-1] or \
             output != left[:-1] + right[1] or right[1] in left or len(set(left)) != len(left):
         return None
-    kernel = view.raw_variable(core.inputs[1])
-    if kernel is None or len(kernel.shape) != 2 or view.raw_variable(core.inputs[0]) is not None:
-        return None
-    if bias is not None and bias.shape[0] != kernel.shape[1]:
-        return None
-    args = {"units": int(kernel.shape[1])}
-    weights = {"kernel": kernel}
-    if not _trainable(args, kernel, bias):
-        return None
-    _kernel_args(args, view, kernel)
-    _bias_args(args, weights, view, bias)
-    ops = [core] if bias is None else [core, op]
-    return Match(ops, [core.inputs[0]], op.outputs[0],
-                 LayerSpec("keras.layers.Dense", args, weights, short_name="dense"),
-                 [kernel, bias])
+    return _dense_on_last_axis(op, view, core, bias)
