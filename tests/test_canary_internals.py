@@ -221,20 +221,6 @@ def test_keras_variable_hooks_used_by_tf1_variable():
         assert hasattr(variable, attribute), attribute
 
 
-def test_keras_variable_value_is_a_property_read_through_autocast():
-    """tf1kit/store/variable.py: TF1Variable.value wraps Keras' property (its
-    getter, called by Keras' own code in keras/src), and TF's Saver finds
-    saveables through a module-level function tf1kit wraps for dict var_lists."""
-    from tensorflow.python.training.saving import saveable_object_util
-
-    assert isinstance(keras.Variable.value, property)
-    assert keras.Variable.value.fget.__code__.co_filename.startswith(
-        str(pathlib.Path(keras.src.__file__).parent))
-    assert parameters(saveable_object_util.saveable_objects_for_op) == ["op", "name"]
-    assert "saveable_objects_for_op(op, name)" in inspect.getsource(
-        saveable_object_util.validate_and_slice_inputs)
-
-
 def test_keras_random_functions_the_determinism_tool_routes():
     module = keras_backend.random
     for name in ("uniform", "normal", "truncated_normal", "make_default_seed"):
@@ -316,6 +302,20 @@ def test_ipython_names_cells_through_the_compiler():
 
 
 # -- Shim variables (tf1kit/store/variable.py) ---------------------------------
+
+def test_keras_variable_value_is_a_property_read_through_autocast():
+    """tf1kit/store/variable.py: TF1Variable.value wraps Keras' property (its
+    getter, called by Keras' own code in keras/src), and TF's Saver finds
+    saveables through a module-level function tf1kit wraps for dict var_lists."""
+    from tensorflow.python.training.saving import saveable_object_util
+
+    assert isinstance(keras.Variable.value, property)
+    assert keras.Variable.value.fget.__code__.co_filename.startswith(
+        str(pathlib.Path(keras.src.__file__).parent))
+    assert parameters(saveable_object_util.saveable_objects_for_op) == ["op", "name"]
+    assert "saveable_objects_for_op(op, name)" in inspect.getsource(
+        saveable_object_util.validate_and_slice_inputs)
+
 
 def test_tf_variable_takes_virtual_subclasses():
     # TF1Variable registers with tf.Variable's ABCMeta so that TF's optimizers,
