@@ -287,12 +287,10 @@ class _NestedLayerVariables(collections.abc.Mapping):
 def _file_in_collections(variable, collections):
     """In a TF1 graph, `get_variable(collections=...)` filed the variable in
     exactly those collections (GLOBAL_VARIABLES by default), and in
-    TRAINABLE_VARIABLES too when trainable. TF-Slim's MODEL_VARIABLES and
-    LOCAL_VARIABLES (metrics) are filled this way."""
+    TRAINABLE_VARIABLES too when trainable (the backing tf.Variable did that
+    already). TF-Slim's MODEL_VARIABLES and LOCAL_VARIABLES are filled this way."""
     keys = tf.compat.v1.GraphKeys
     wanted = list(collections) if collections is not None else [keys.GLOBAL_VARIABLES]
-    if variable.trainable and keys.TRAINABLE_VARIABLES not in wanted:
-        wanted.append(keys.TRAINABLE_VARIABLES)
     graph = variable.graph
     if keys.GLOBAL_VARIABLES not in wanted:  # tf.Variable filed it there
         held = graph.get_collection_ref(keys.GLOBAL_VARIABLES)
