@@ -545,19 +545,19 @@ result["restored"] = v.numpy()
 ''')
 
 
-def test_eager_saver_with_a_name_map_takes_the_backing_variable():
-    """Known limit: TF's eager Saver maps names only to ResourceVariable
-    instances (an isinstance check on a class tf1kit cannot join), so a
-    {name: variable} map passes `v.value`. Lists work as they are."""
+def test_eager_saver_with_a_name_map_takes_the_variable_or_its_backing_one():
+    """TF's eager Saver maps names only to ResourceVariable instances (an
+    isinstance check on a class tf1kit cannot join); tf1kit hands it the
+    backing variable, so `{name: v}` works as in TF1 (tests/test_fidelity.py
+    restores through it), and `{name: v.value}` keeps working."""
     import os
     import tempfile
 
     v = _owner().made[0]
-    prefix = os.path.join(tempfile.mkdtemp(), "model")
-    with pytest.raises(ValueError, match="ResourceVariables"):
-        v1.train.Saver({"renamed": v}).save(None, prefix)
-    path = v1.train.Saver({"renamed": v.value}).save(None, prefix)
-    assert tf.train.list_variables(path) == [("renamed", [3])]
+    for entry in (v, v.value):
+        prefix = os.path.join(tempfile.mkdtemp(), "model")
+        path = v1.train.Saver({"renamed": entry}).save(None, prefix)
+        assert tf.train.list_variables(path) == [("renamed", [3])]
 
 
 def test_tf1_saver_writes_tf1_names_eagerly():
