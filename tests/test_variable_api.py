@@ -755,8 +755,8 @@ def test_mixed_precision_reads_the_policy_dtype_and_trains(policy):
                                      trainable=False)
             seen["dtype"] = kernel.dtype
             seen["handle"] = kernel.handle.dtype  # Keras' `.value` is a cast tensor here
-            # Pinned limit (README): `.value` is Keras' cast read, read_value() the stored one.
-            seen["reads"] = [callable(kernel.value), kernel.read_value().dtype]
+            # TF1's `v.value()` reads in the compute dtype here, read_value() the stored one.
+            seen["reads"] = [kernel.value().dtype, kernel.read_value().dtype]
             seen["lookup"] = {tf.float16: "half", tf.bfloat16: "brain"}.get(kernel.dtype)
             outputs = tf.matmul(x, kernel)
             # A TF1 moving average: its reads are autocast, its writes land as float32.
@@ -777,7 +777,7 @@ def test_mixed_precision_reads_the_policy_dtype_and_trains(policy):
     compute = tf.as_dtype(policy.split("_")[1])
     kernel = model.layers[1].weights[0]
     assert seen["handle"] == tf.resource
-    assert seen["reads"] == [False, tf.float32]
+    assert seen["reads"] == [tf.as_dtype(compute), tf.float32]
     assert seen["dtype"] == compute and seen["lookup"] == {"float16": "half"}.get(
         compute.name, "brain")
     assert kernel.dtype is tf.float32 and kernel.value.dtype == tf.float32
