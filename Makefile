@@ -15,7 +15,7 @@ $(PY):
 
 # Re-install only when the project's dependencies change.
 $(VENV)/.lab-installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[tensorflow,lab]"
+	$(PY) -m pip install --quiet -e ".[tensorflow,lab,slim]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(PY)

@@ -38,9 +38,16 @@ def _src(cell):
 
 def test_there_is_a_numbered_series():
     names = [p.name for p in LESSONS]
-    assert len(names) >= 10, names
+    assert len(names) >= 12, names
     for index, name in enumerate(names, start=1):
         assert re.fullmatch(rf"{index:02d}_[a-z0-9_]+\.ipynb", name), name
+
+
+def test_the_index_lists_every_lesson_once():
+    """notebooks/README.md's table is the lessons' index: one row per lesson, in order."""
+    index = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `(\d\d_[a-z0-9_]+)` \|", index, re.MULTILINE)
+    assert listed == [p.stem for p in LESSONS]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)

@@ -260,6 +260,9 @@ def test_ok_report_shows_counts_and_no_plot():
     assert "OK: " in view.summary.value
     assert "comparisons that agree, per stage and world" in view.table.value
     assert view.plot.layout.display == "none"
+    # Its HTML view has no image either (an empty <img> renders as a broken picture).
+    html = report._repr_mimebundle_()["text/html"]
+    assert "<img" not in html and "comparisons that agree" in html
 
 
 def test_mime_bundle_has_the_widget_and_an_html_fallback(failing_report):
@@ -269,6 +272,32 @@ def test_mime_bundle_has_the_widget_and_an_html_fallback(failing_report):
     assert "<table>" in bundle["text/html"] and "data:image/png;base64," in bundle["text/html"]
     assert failing_report._repr_html_() == bundle["text/html"]
 
+
+
+def test_names_and_notes_stay_left_aligned_under_jupyterlabs_table_style(failing_report):
+    """JupyterLab (and nbconvert's HTML) right-align every output table cell
+    with `:not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td`; the report's
+    name and note columns must still read left-aligned in a real browser."""
+    from playwright.sync_api import sync_playwright
+
+    lab_rule = (":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon td, "
+                ":not(.jp-RenderedMarkdown).jp-RenderedHTMLCommon th { text-align: right; }")
+    page_html = (f"<style>{lab_rule}</style><div class='jp-RenderedHTMLCommon'>"
+                 f"{failing_report._repr_html_()}</div>")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            page = browser.new_page()
+            page.set_content(page_html)
+            align = page.evaluate("""() => Object.fromEntries(
+                ['td.tf1kit-name', 'th.tf1kit-name', 'td.tf1kit-note', 'td:first-child',
+                 'td:nth-child(4)'].map(s => [s, getComputedStyle(
+                    document.querySelector('.tf1kit-verify table ' + s)).textAlign]))""")
+        finally:
+            browser.close()
+    assert align == {"td.tf1kit-name": "left", "th.tf1kit-name": "left",
+                     "td.tf1kit-note": "left", "td:first-child": "left",
+                     "td:nth-child(4)": "right"}  # numbers stay right-aligned
 
 # -- name_map ---------------------------------------------------------------------
 

@@ -22,10 +22,12 @@ _STYLE = """<style>
 .tf1kit-verify th, .tf1kit-verify td { border-bottom: 1px solid #ddd; padding: 2px 6px;
   text-align: right; white-space: nowrap; }
 .tf1kit-verify th { background: #f3f3f3; }
-.tf1kit-verify td:first-child, .tf1kit-verify th:first-child { text-align: left; }
-.tf1kit-verify .tf1kit-name { text-align: left;
+/* table td.x: JupyterLab right-aligns output tables with a (0,2,1) selector. */
+.tf1kit-verify table td:first-child, .tf1kit-verify table th:first-child { text-align: left; }
+.tf1kit-verify table td.tf1kit-name, .tf1kit-verify table th.tf1kit-name { text-align: left;
   font-family: var(--jp-code-font-family, monospace); }
-.tf1kit-verify .tf1kit-note { text-align: left; white-space: normal; color: #555; }
+.tf1kit-verify table td.tf1kit-note, .tf1kit-verify table th.tf1kit-note { text-align: left;
+  white-space: normal; color: #555; }
 .tf1kit-verify .tf1kit-ok { color: #1b7f3b; font-weight: 600; }
 .tf1kit-verify .tf1kit-failed { color: #b00020; font-weight: 600; }
 .tf1kit-verify ul { margin: 2px 0 2px 18px; padding: 0; }
@@ -138,7 +140,8 @@ def divergence_png(data: dict) -> bytes | None:
 def report_html(data: dict, picture: bytes | None = None) -> str:
     """Everything the widget shows, as one static HTML fragment."""
     picture = divergence_png(data) if picture is None else picture
-    image = ("" if picture is None else
+    # An ok report has no plot: no <img> at all (an empty one shows as broken).
+    image = ("" if not picture else
              f"<img alt='difference across steps' src='data:image/png;base64,"
              f"{base64.b64encode(picture).decode('ascii')}'/>")
     return _STYLE + summary_html(data) + rows_html(data) + image + notes_html(data)
