@@ -317,6 +317,15 @@ def test_keras_variable_value_is_a_property_read_through_autocast():
         saveable_object_util.validate_and_slice_inputs)
 
 
+def test_graph_collections_are_a_dict_of_the_lists_get_collection_ref_returns():
+    """tf1kit/decorator/eager_collections.py reads `Graph._collections` on
+    every outermost eager call (TF's accessors lock and copy)."""
+    graph = tf.Graph()
+    held = graph.get_collection_ref("canary")
+    held.append(1)
+    assert graph._collections == {"canary": [1]} and graph._collections["canary"] is held
+
+
 def test_tf_variable_takes_virtual_subclasses():
     # TF1Variable registers with tf.Variable's ABCMeta so that TF's optimizers,
     # slot creator, moving averages and TF1 code see a tf.Variable.

@@ -14,9 +14,6 @@ import tf1kit
 from differential import (CaseError, artifacts, assert_same, case, graph_case, official,
                           ours, run_source, tf1_graph)
 
-v1 = tf.compat.v1
-
-
 def ours_in_graph(source: str) -> dict:
     """`source` here, after tf1kit.install(), inside a fresh tf.Graph."""
     tf1kit.install()
@@ -99,6 +96,7 @@ def test_each_outermost_call_names_as_a_graph_of_its_own():
 
 def test_scope_counters_found_outside_calls_are_restored():
     tf1kit.install()
+    v1 = tf.compat.v1  # read after install(): a second copy may have replaced it
 
     class Model(tf.keras.layers.Layer):
         @tf1kit.track_tf1_style_variables
@@ -198,6 +196,7 @@ def test_eager_collections_hold_the_latest_calls_additions():
 
 def test_eager_collections_inside_tf_function_do_not_leak():
     tf1kit.install()
+    v1 = tf.compat.v1
 
     class Model(tf.keras.layers.Layer):
         @tf1kit.track_tf1_style_variables
@@ -234,6 +233,7 @@ def test_eager_reuse_true_outside_decorated_calls_creates_as_tf1_eager():
 
 def test_reuse_true_inside_a_decorated_call_still_refuses_a_missing_variable():
     tf1kit.install()
+    v1 = tf.compat.v1
 
     class Model(tf.keras.layers.Layer):
         @tf1kit.track_tf1_style_variables
@@ -251,6 +251,7 @@ def test_value_call_in_a_mixed_precision_call_reads_in_the_compute_dtype():
     import keras
 
     tf1kit.install()
+    v1 = tf.compat.v1
     seen = {}
 
     class Model(keras.layers.Layer):

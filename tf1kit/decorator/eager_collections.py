@@ -25,25 +25,30 @@ _added_by_last_call: list = []  # (graph, key, entry)
 
 
 def begin_eager_call():
-    """Removes the previous call's additions; returns what `end_eager_call` needs."""
+    """Removes the previous call's additions; returns what `end_eager_call` needs.
+
+    Reads the graph's collections dict directly (`Graph._collections`, key ->
+    list, checked in tests/test_canary_internals.py): TF's public accessors
+    take the graph lock and copy, several microseconds on every call.
+    """
     graph = ops.get_default_graph()
-    with _lock:
-        for owner_graph, key, entry in _added_by_last_call:
-            held = owner_graph.get_collection_ref(key)
-            for index in range(len(held) - 1, -1, -1):
-                if held[index] is entry:
-                    del held[index]
-                    break
-        _added_by_last_call.clear()
-        return graph, {key: len(graph.get_collection_ref(key))
-                       for key in graph.get_all_collection_keys()}
+    if _added_by_last_call:
+        with _lock:
+            for owner_graph, key, entry in _added_by_last_call:
+                held = owner_graph.get_collection_ref(key)
+                for index in range(len(held) - 1, -1, -1):
+                    if held[index] is entry:
+                        del held[index]
+                        break
+            _added_by_last_call.clear()
+    return graph, {key: len(held) for key, held in graph._collections.items()}
 
 
 def end_eager_call(started):
     """Remembers what this call added, for the next call to take back."""
     graph, lengths = started
-    with _lock:
-        for key in graph.get_all_collection_keys():
-            held = graph.get_collection_ref(key)
-            _added_by_last_call.extend(
-                (graph, key, entry) for entry in held[lengths.get(key, 0):])
+    for key, held in list(graph._collections.items()):
+        start = lengths.get(key, 0)
+        if len(held) > start:
+            with _lock:
+                _added_by_last_call.extend((graph, key, entry) for entry in held[start:])
