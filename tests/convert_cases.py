@@ -275,6 +275,30 @@ class RawZoo(keras.layers.Layer):
         return raw_zoo_forward(x)
 
 
+def creation_order_forward(x):
+    """Raw weights made between layers, in a scope and in its child scope:
+    the native layers must create them in this order too (random initial
+    values drawn from one seed sequence land on the same variables)."""
+    with v1.variable_scope("mix"):
+        h = v1.layers.dense(x, 4, name="first")
+        gain = v1.get_variable("gain", [4], initializer=v1.random_normal_initializer())
+        h = h * gain
+        with v1.variable_scope("inner"):
+            h = v1.layers.dense(h, 3, name="proj")
+            shift = v1.get_variable("shift", [3], initializer=v1.random_uniform_initializer())
+            h = v1.layers.dense(tf.tanh(h + shift), 3, name="mixer")
+        # Read twice: a weight of `mix` itself.
+        table = v1.get_variable("table", [3], initializer=v1.truncated_normal_initializer())
+        h = h * table + tf.reduce_sum(table)
+        return v1.layers.dense(h, 2, name="last")
+
+
+class CreationOrder(keras.layers.Layer):
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x):
+        return creation_order_forward(x)
+
+
 class SlimZoo(keras.layers.Layer):
     """TF-Slim's layer functions under arg_scope, slim regularizers included."""
 
@@ -450,6 +474,7 @@ CASES = {
     "layer_zoo": (lambda: LayerZoo(), lambda: batch(4, 6, 6, 2)),
     "raw_zoo": (lambda: RawZoo(), lambda: batch(3, 8, 8, 2)),
     "slim_zoo": (lambda: SlimZoo(), lambda: batch(2, 8, 8, 3)),
+    "creation_order": (lambda: CreationOrder(), lambda: batch(3, 5)),
     # 64x64: at 32x32 block4 normalizes 2 values per channel, and the shim's own
     # training steps diverge.
     "resnet_v1_50": (lambda: ResNet50(), lambda: batch(2, 64, 64, 3)),

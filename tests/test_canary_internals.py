@@ -335,6 +335,29 @@ def test_ipython_names_cells_through_the_compiler():
 
 # -- Shim variables (tf1kit/store/variable.py) ---------------------------------
 
+def test_keras_variable_value_is_a_property_read_through_autocast():
+    """tf1kit/store/variable.py: TF1Variable.value wraps Keras' property (its
+    getter, called by Keras' own code in keras/src), and TF's Saver finds
+    saveables through a module-level function tf1kit wraps for dict var_lists."""
+    from tensorflow.python.training.saving import saveable_object_util
+
+    assert isinstance(keras.Variable.value, property)
+    assert keras.Variable.value.fget.__code__.co_filename.startswith(
+        str(pathlib.Path(keras.src.__file__).parent))
+    assert parameters(saveable_object_util.saveable_objects_for_op) == ["op", "name"]
+    assert "saveable_objects_for_op(op, name)" in inspect.getsource(
+        saveable_object_util.validate_and_slice_inputs)
+
+
+def test_graph_collections_are_a_dict_of_the_lists_get_collection_ref_returns():
+    """tf1kit/decorator/eager_collections.py reads `Graph._collections` on
+    every outermost eager call (TF's accessors lock and copy)."""
+    graph = tf.Graph()
+    held = graph.get_collection_ref("canary")
+    held.append(1)
+    assert graph._collections == {"canary": [1]} and graph._collections["canary"] is held
+
+
 def test_tf_variable_takes_virtual_subclasses():
     # TF1Variable registers with tf.Variable's ABCMeta so that TF's optimizers,
     # slot creator, moving averages and TF1 code see a tf.Variable.

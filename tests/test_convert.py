@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
 
@@ -130,6 +131,69 @@ def test_inception_mixed_blocks_share_a_class_with_their_widths_as_arguments():
     assert source.count(" = Mixed(\n") == 8  # Mixed_5b differs (its Conv2d_0a_3x3)
     assert "return tf.concat([branch_0, branch_1, branch_2, x], axis=3)" in source
     assert "def __init__(\n        self, Branch_0_filters," in source
+
+
+def _creation_order(result, inputs):
+    """TF1 names of a fresh native model's weights, in the order it creates them."""
+    import tensorflow as tf
+    from tf1kit.convert.weights import execute
+
+    created = []
+
+    def note(next_creator, **kwargs):
+        variable = next_creator(**kwargs)
+        created.append(variable)
+        return variable
+
+    with tf.variable_creator_scope(note):
+        model = execute(result.source, result.class_name)()
+        model(inputs)
+    path_of = {id(w.value): w.path for w in model.weights}
+    tf1_of = {path: name for name, path in result.weight_map.items()}
+    return [tf1_of[path_of[id(v)]] for v in created if id(v) in path_of]
+
+
+def test_raw_weights_made_between_layers_are_created_in_tf1_order():
+    _, inputs, result = converted("creation_order")
+    # The order of creation_order_forward's get_variable calls and layers.
+    assert _creation_order(result, inputs) == [
+        "mix/first/kernel", "mix/first/bias", "mix/gain", "mix/inner/proj/kernel",
+        "mix/inner/proj/bias", "mix/inner/shift", "mix/inner/mixer/kernel",
+        "mix/inner/mixer/bias", "mix/table", "mix/last/kernel", "mix/last/bias"]
+    source = result.source
+    # The layers TF1 made first are built with their recorded input shapes before
+    # add_weight, as Keras' composite layers do; the rest build on their call.
+    assert "self.proj.build((None, 4))\n        self.shift = self.add_weight(" in source
+    # `inner` is built before `table`: all of it, mixer included.
+    assert "self.mixer.build((None, 3))\n\n    def call" in source
+    assert ("self.first.build((None, 5))\n        self.gain = self.add_weight(" in source
+            and "self.inner.build((None, 4))\n        self.table = self.add_weight(" in source)
+    assert "self.last.build" not in source
+    # The model's build ends with one call on zeros: a .keras file loads built.
+    assert "self.call(tf.zeros([d or 1 for d in input_shape], tf.float32))" in source
+    bert = converted("bert_encoder")[2].source
+    assert "self.word_embeddings.build((None, 6, 1))\n" \
+           "        self.token_type_embeddings.build((None, 2))\n" \
+           "        self.position_embeddings = self.add_weight(" in bert
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n not in ("resnet_v1_50", "inception_v1")])
+def test_native_weights_are_created_in_the_order_tf1_made_them(name):
+    # The shim's store keeps TF1's creation order; within one Keras layer the
+    # order is Keras' own (LayerNormalization: gamma before beta).
+    from tf1kit.convert.graph import tf1_name
+    from tf1kit.decorator import find_store
+
+    layer, inputs, result = converted(name)
+    # The layer's store, and those of decorated layers it holds (lesson 5's inner).
+    held = [v for v in vars(layer).values() if isinstance(v, keras.layers.Layer)]
+    stores = [find_store(sub) for sub in [layer, *held]]
+    tf1_order = [tf1_name(v, layer.name) for store in stores if store is not None
+                 for v in store.variables_by_name.values()]
+    created = [n for n in _creation_order(result, inputs) if n in tf1_order]
+    expected = [n for n in tf1_order if n in created]
+    owner = lambda names: [result.weight_map[n].rsplit("/", 1)[0] for n in names]  # noqa: E731
+    assert owner(created) == owner(expected)
 
 
 # -- the source alone -------------------------------------------------------------------------

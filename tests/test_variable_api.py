@@ -545,19 +545,19 @@ result["restored"] = v.numpy()
 ''')
 
 
-def test_eager_saver_with_a_name_map_takes_the_backing_variable():
-    """Known limit: TF's eager Saver maps names only to ResourceVariable
-    instances (an isinstance check on a class tf1kit cannot join), so a
-    {name: variable} map passes `v.value`. Lists work as they are."""
+def test_eager_saver_with_a_name_map_takes_the_variable_or_its_backing_one():
+    """TF's eager Saver maps names only to ResourceVariable instances (an
+    isinstance check on a class tf1kit cannot join); tf1kit hands it the
+    backing variable, so `{name: v}` works as in TF1 (tests/test_fidelity.py
+    restores through it), and `{name: v.value}` keeps working."""
     import os
     import tempfile
 
     v = _owner().made[0]
-    prefix = os.path.join(tempfile.mkdtemp(), "model")
-    with pytest.raises(ValueError, match="ResourceVariables"):
-        v1.train.Saver({"renamed": v}).save(None, prefix)
-    path = v1.train.Saver({"renamed": v.value}).save(None, prefix)
-    assert tf.train.list_variables(path) == [("renamed", [3])]
+    for entry in (v, v.value):
+        prefix = os.path.join(tempfile.mkdtemp(), "model")
+        path = v1.train.Saver({"renamed": entry}).save(None, prefix)
+        assert tf.train.list_variables(path) == [("renamed", [3])]
 
 
 def test_tf1_saver_writes_tf1_names_eagerly():
@@ -755,8 +755,8 @@ def test_mixed_precision_reads_the_policy_dtype_and_trains(policy):
                                      trainable=False)
             seen["dtype"] = kernel.dtype
             seen["handle"] = kernel.handle.dtype  # Keras' `.value` is a cast tensor here
-            # Pinned limit (README): `.value` is Keras' cast read, read_value() the stored one.
-            seen["reads"] = [callable(kernel.value), kernel.read_value().dtype]
+            # TF1's `v.value()` reads in the compute dtype here, read_value() the stored one.
+            seen["reads"] = [kernel.value().dtype, kernel.read_value().dtype]
             seen["lookup"] = {tf.float16: "half", tf.bfloat16: "brain"}.get(kernel.dtype)
             outputs = tf.matmul(x, kernel)
             # A TF1 moving average: its reads are autocast, its writes land as float32.
@@ -777,7 +777,7 @@ def test_mixed_precision_reads_the_policy_dtype_and_trains(policy):
     compute = tf.as_dtype(policy.split("_")[1])
     kernel = model.layers[1].weights[0]
     assert seen["handle"] == tf.resource
-    assert seen["reads"] == [False, tf.float32]
+    assert seen["reads"] == [tf.as_dtype(compute), tf.float32]
     assert seen["dtype"] == compute and seen["lookup"] == {"float16": "half"}.get(
         compute.name, "brain")
     assert kernel.dtype is tf.float32 and kernel.value.dtype == tf.float32

@@ -388,3 +388,26 @@ def test_redefined_functional_call_site_takes_the_new_arguments(shell, run, caps
     run(f"out_f = layer_f({x})")  # the layer of the previous call, reused
     np.testing.assert_allclose(shell.user_ns["out_f"].numpy(), expected, rtol=1e-6)
     assert layer.unused_variable_names() == []
+
+
+def test_chained_tracebacks_show_no_tf1kit_frames(shell, run):
+    """tf1kit names the variable at fault by raising a renamed error from
+    TensorFlow's; IPython prints the chained one too, and neither shows the
+    decorator's or the store's frames. (A Keras layer's call drops the chain;
+    a `--module` cell keeps it.)"""
+    import os
+
+    import tf1kit
+
+    cell = ("%%tf1layer Mistyped --module\n"
+            "w = tf.compat.v1.get_variable('w', dtype=tf.int32, "
+            "initializer=tf.constant([1.0, 2.0]))\ninputs * w\n")
+    assert run(cell).success
+    error = run("Mistyped()(tf.ones([2]))").error_in_exec
+    assert isinstance(error, ValueError) and "w" in str(error)
+    assert error.__cause__ is not None, "the case must chain TensorFlow's error"
+    text = _formatted_traceback(shell, error)
+    package = os.path.dirname(os.path.abspath(tf1kit.__file__))
+    shown = [line for line in text.splitlines() if package in line]
+    assert len(shown) <= 1, shown  # at most the frame that re-raises
+    assert "decorator/track.py" not in text and "store/variable_store.py" not in text

@@ -93,8 +93,12 @@ class Writer:
     """Writes the classes for a group tree."""
 
     def __init__(self, top, forward, *, class_name, package, call_params, input_exprs,
-                 top_name):
+                 top_name, creation_rank=None, shape_of=None):
         self.top = top
+        # TF1's creation order of the shim variables (id -> rank), and the
+        # recorded static shape of a value (graph tensor key -> tuple).
+        self.creation_rank = creation_rank or {}
+        self.shape_of = shape_of
         self.forward = forward
         self.class_name = class_name
         self.package = package
@@ -102,6 +106,7 @@ class Writer:
         self.input_exprs = input_exprs   # model input tensor key -> Expr (top level)
         self.top_name = top_name
         self.unsupported = []
+        self.notes = []
         self.consumers = {}
         self.producer = {}
         for node in forward.nodes:
@@ -197,8 +202,118 @@ class Writer:
             assignments.append((variable.tf1_name, variable.source, _finder(expr)))
         return assignments
 
+    # -- weights in TF1's creation order -------------------------------------------------
+    # Sublayers build on their first call, a group's raw weights in its `build`,
+    # which runs before its call. Where TF1 made a raw weight after some of a
+    # group's sublayers, those sublayers are built explicitly in `build` first,
+    # with their recorded input shapes (as Keras' composite layers do): initial
+    # values drawn from one seed sequence (the determinism tool, verify) then
+    # fall to the same variables as in TF1.
+    def _rank(self, variable) -> float:
+        return self.creation_rank.get(id(variable), float("inf"))
+
+    def _first_rank(self, item) -> float:
+        if isinstance(item, Node):
+            if not item.is_call:
+                return float("inf")
+            return min((self._rank(v) for v in item.instance.spec.weights.values()
+                        if v is not None), default=float("inf"))
+        ranks = [self._rank(v.source) for v in getattr(item, "weights", [])]
+        ranks += [self._first_rank(member) for member in item.items]
+        return min(ranks, default=float("inf"))
+
+    def _creation_units(self, group) -> list:
+        """(rank, kind, path, thing) for what makes weights in `group`, TF1 order."""
+        units = [(self._rank(v.source), "weight", None, v) for v in group.weights]
+        seen = set()
+        for item in group.items:
+            if isinstance(item, Loop):
+                members = [(f"self.{item.attribute}[{i}]", m) for i, m in enumerate(item.items)]
+            elif isinstance(item, Group):
+                members = [(f"self.{item.attribute}", item)]
+            elif item.is_call and self.owner_of_instance.get(id(item.instance)) is group \
+                    and id(item.instance) not in seen:
+                seen.add(id(item.instance))
+                members = [(f"self.{item.instance.attribute}", item)]
+            else:
+                members = []
+            for path, member in members:
+                rank = self._first_rank(member)
+                if rank != float("inf"):
+                    units.append((rank, "layer", path, member))
+        units.sort(key=lambda unit: unit[0])
+        return units
+
+    def _plan_builds(self, group, explicit):
+        """Which of a group's sublayers its `build` builds, and in what order
+        (`explicit`: its parent builds it, so all of them)."""
+        if group.sequential:
+            self.build_plans[id(group)] = []  # a keras.Sequential builds its layers in order
+            return
+        units = self._creation_units(group)
+        weights = [i for i, unit in enumerate(units) if unit[1] == "weight"]
+        cut = len(units) if explicit else (weights[-1] + 1 if weights else 0)
+        plan = []
+        for _, kind, path, thing in units[:cut]:
+            if kind == "weight":
+                plan.append(("weight", thing))
+                continue
+            shape = self._build_shape(thing)
+            if shape is None:
+                self.notes.append(
+                    f"{self._member_name(thing)}: built on its first call, so its weights "
+                    "come after weights TF1 made later (initial values drawn from one "
+                    "seed sequence differ)")
+                continue
+            plan.append(("build", (path, shape, thing)))
+            if isinstance(thing, Group) and not thing.sequential:
+                self._plan_builds(thing, explicit=True)
+        self.build_plans[id(group)] = plan
+        for item in group.items:
+            members = item.items if isinstance(item, Loop) else [item]
+            for member in members:
+                if isinstance(member, Group) and id(member) not in self.build_plans:
+                    self._plan_builds(member, explicit=False)
+
+    def _build_shape(self, thing):
+        if self.shape_of is None:
+            return None
+        if isinstance(thing, Node):
+            keys = [ref.key for ref in thing.inputs if isinstance(ref, TensorRef)]
+        else:
+            keys = list(thing.inputs)
+        if not keys:
+            return None
+        try:
+            return self.shape_of(keys[0])
+        except (KeyError, ValueError):
+            return None
+
+    def _build_lines(self, group) -> list:
+        lines = []
+        for kind, value in self.build_plans.get(id(group), []):
+            if kind == "weight":
+                lines.append(self._weight_line(value))
+                continue
+            path, shape, thing = value
+            shape_text = self._slot(shape, self._member_name(thing), "input_shape")
+            lines.append(f"{path}.build({shape_text})")
+        if self._builds_sublayers(group):
+            lines.insert(0, "# TF1 made these sublayers' weights before this layer's own: "
+                            "built first.")
+        return lines
+
     # -- templates, bottom-up ----------------------------------------------------------
     def write(self) -> str:
+        self.build_plans = {}   # id(group) -> [("weight", RawVariable) | ("build", ...)]
+        self._plan_builds(self.top, explicit=False)
+        if self._builds_sublayers(self.top) and self.input_dtypes is None:
+            # The model's build ends with a call on zeros, which needs one input.
+            weights = sorted(self.top.weights, key=lambda v: self._rank(v.source))
+            self.build_plans[id(self.top)] = [("weight", v) for v in weights]
+            self.notes.append(
+                "the model's own weights are made in __init__, before the weights of "
+                "sublayers TF1 made first (initial values drawn from one seed sequence differ)")
         groups = self._groups_by_height(self.top)
         self.templates = {}
         self.classes = []
@@ -307,7 +422,7 @@ class Writer:
         self._slots = slots
         for item in group.items:
             init_lines.extend(self._creation_lines(item, group, helpers))
-        build_lines = [self._weight_line(v) for v in group.weights]
+        build_lines = self._build_lines(group)
         params = self.call_params if is_top else self._group_params(group)
         call_lines = self._call_lines(group, params, is_top)
         text = self._class_body(group, init_lines, build_lines, call_lines, params, is_top)
@@ -660,12 +775,13 @@ class Writer:
     # -- the class text ----------------------------------------------------------
     def _class_body(self, group, init_lines, build_lines, call_lines, params, is_top) -> str:
         lines = []
+        top_builds = is_top and self._builds_sublayers(group)
         if is_top:
             lines.append(f"def __init__(self, name={literal(self.top_name)}, **kwargs):")
             lines.append("    super().__init__(name=name, **kwargs)")
-            # The model is never nested: its own weights can be made right away.
-            lines.extend(f"    {line}" for line in build_lines)
-            build_lines = []
+            if not top_builds:
+                # The model is never nested: its own weights can be made right away.
+                lines.extend(f"    {line}" for line in build_lines)
         else:
             lines.append("def __init__(self, **kwargs):")
             lines.append("    super().__init__(**kwargs)")
@@ -677,8 +793,12 @@ class Writer:
             lines.append("")
             lines.append("def build(self, input_shape):")
             lines.extend(f"    {line}" for line in build_lines or ["pass  # sublayers build on their first call"])
-        if is_top and self.integer_inputs is not None:
-            lines.extend(self._typed_build())
+        if top_builds:
+            lines.extend(self._typed_build(self.input_dtypes, build_lines + [
+                "# The other sublayers build on one call (as when a .keras file loads)."]))
+        elif is_top and self.integer_inputs is not None:
+            lines.extend(self._typed_build(self.integer_inputs, [
+                "# Integer inputs: Keras' own build would call the model on float32 ones."]))
         signature = ", ".join(["self"] + list(params) + (
             ["training=None"] if (group.uses_training or (is_top and self.takes_training))
             else []))
@@ -688,24 +808,33 @@ class Writer:
         return "\n".join(lines)
 
     takes_training = False
-    integer_inputs = None  # dtypes of a one-argument call that takes integers (ids)
+    input_dtypes = None  # dtypes of a one-argument call (a tensor or a dict of them)
 
-    def _typed_build(self) -> list:
-        """A model that takes integer ids builds by one call on zeros of its
-        inputs' dtypes: Keras' own build (as when a `.keras` file loads)
-        would trace `call` on float32 inputs."""
+    @property
+    def integer_inputs(self):
+        """The input dtypes when some are not floats (ids), else None."""
+        dtypes = self.input_dtypes
+        if dtypes is None or all(d.is_floating for d in tf.nest.flatten(dtypes)):
+            return None
+        return dtypes
+
+    def _builds_sublayers(self, group) -> bool:
+        return any(kind == "build" for kind, _ in self.build_plans.get(id(group), []))
+
+    def _typed_build(self, dtypes, first_lines) -> list:
+        """A build that ends with one call on zeros of the inputs' dtypes, so
+        every sublayer is built (as when a `.keras` file loads): Keras' own
+        build would trace `call` on float32 inputs."""
         def zeros(dtype, shape):
             return f"tf.zeros([d or 1 for d in {shape}], tf.{dtype.name})"
 
-        dtypes = self.integer_inputs
         if isinstance(dtypes, dict):
             inputs = "{" + ", ".join(f"{literal(k)}: {zeros(d, f'input_shape[{literal(k)}]')}"
                                      for k, d in dtypes.items()) + "}"
         else:
             inputs = zeros(dtypes, "input_shape")
         training = ", training=False" if self.takes_training else ""
-        return ["", "def build(self, input_shape):",
-                "    # Integer inputs: Keras' own build would call the model on float32 ones.",
+        return ["", "def build(self, input_shape):", *[f"    {line}" for line in first_lines],
                 f"    self.call({inputs}{training})"]
 
     # -- the whole file -------------------------------------------------------------

@@ -74,9 +74,10 @@ def to_keras(layer, inputs) -> ConversionResult:
     params = _call_params(layer, args)
     input_exprs = _input_exprs(main, args, params)
     writer = Writer(top, forward, class_name=class_name, package=class_name,
-                    call_params=params, input_exprs=input_exprs, top_name=top_name)
+                    call_params=params, input_exprs=input_exprs, top_name=top_name,
+                    creation_rank=_creation_rank(main, other), shape_of=_shapes(main.graph))
     writer.takes_training = takes_training
-    writer.integer_inputs = _integer_inputs(args)
+    writer.input_dtypes = _input_dtypes(args)
     source = writer.write()
     unsupported = list(forward.unsupported)
     for culprit, reason in writer.unsupported:
@@ -89,8 +90,11 @@ def to_keras(layer, inputs) -> ConversionResult:
         weight_map = transfer(
             model, writer.weight_assignments(lambda v: tf1_name(v, owner_name)))
     return ConversionResult(source=source, model=model, weight_map=weight_map,
-                            unsupported=unsupported, notes=list(dict.fromkeys(context.notes)),
-                            class_name=class_name, _layer=layer, _inputs=inputs)
+                            unsupported=unsupported,
+                            notes=list(dict.fromkeys(context.notes + writer.notes)),
+                            class_name=class_name, _layer=layer, _inputs=inputs,
+                            _tf1_named={tf1_name(v, owner_name) for v in all_variables(layer)
+                                        if id(v) in creations})
 
 
 def _trace(layer, args, takes_training):
@@ -111,6 +115,46 @@ def _trace(layer, args, takes_training):
             raise error from None
 
 
+def _creation_rank(main, other) -> dict:
+    """id(shim variable) -> its place in TF1's creation order.
+
+    `get_variable` requests come in the order TF1 made the variables; a
+    variable no store answered for (a Keras layer's own weight) takes its
+    place where the trace first read it.
+    """
+    requested = list(main.creations)
+    if other is not None:
+        requested += [key for key in other.creations if key not in main.creations]
+    order, placed, position = [], set(), 0
+    for variable in list(main.variables.values()) + (
+            list(other.variables.values()) if other is not None else []):
+        key = id(variable)
+        if key in placed:
+            continue
+        if key in main.creations or (other is not None and key in other.creations):
+            while position < len(requested) and key not in placed:
+                if requested[position] not in placed:
+                    placed.add(requested[position])
+                    order.append(requested[position])
+                position += 1
+        else:
+            placed.add(key)
+            order.append(key)
+    order += [key for key in requested if key not in placed]
+    return {key: rank for rank, key in enumerate(order)}
+
+
+def _shapes(graph):
+    """Graph tensor key -> its recorded shape (None where the batch is dynamic)."""
+    def shape_of(key):
+        shape = graph.get_tensor_by_name(key).shape
+        if shape.rank is None:
+            raise ValueError(f"{key} has no static rank")
+        return tuple(shape.as_list())
+
+    return shape_of
+
+
 def _call_function(layer):
     if isinstance(layer, keras.layers.Layer):
         return layer.call
@@ -125,9 +169,9 @@ def _takes_training(layer) -> bool:
     return "training" in parameters
 
 
-def _integer_inputs(args):
+def _input_dtypes(args):
     """The dtype of each input of a one-argument call (a tensor, or a dict of
-    them), when some are not floats; else None."""
+    them); else None."""
     if len(args) != 1:
         return None
     value = args[0]
@@ -136,8 +180,6 @@ def _integer_inputs(args):
     elif tf.is_tensor(value):
         dtypes = value.dtype
     else:
-        return None
-    if all(d.is_floating for d in tf.nest.flatten(dtypes)):
         return None
     return dtypes
 

@@ -35,6 +35,7 @@ class ConversionResult:
     _layer: object = dataclasses.field(default=None, repr=False)
     _inputs: object = dataclasses.field(default=None, repr=False)
     _report: object = dataclasses.field(default=_NOT_COMPUTED, repr=False)
+    _tf1_named: object = dataclasses.field(default=None, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -47,7 +48,7 @@ class ConversionResult:
         conversion is incomplete)."""
         if self._report is _NOT_COMPUTED:
             self._report = None if self.model is None else verify_report(
-                self._layer, self._inputs, self.model, self.weight_map)
+                self._layer, self._inputs, self.model, self.weight_map, self._tf1_named)
         return self._report
 
     def save_weights(self, path):

@@ -105,8 +105,10 @@ _TF1_INITIALIZERS = {
                                     mean=float(c["mean"]), stddev=float(c["stddev"])),
     "TruncatedNormal": lambda c: _call("keras.initializers.TruncatedNormal",
                                        mean=float(c["mean"]), stddev=float(c["stddev"])),
-    "RandomUniform": lambda c: _call("keras.initializers.RandomUniform",
-                                     minval=float(c["minval"]), maxval=float(c["maxval"])),
+    # TF1's maxval=None is 1 for floats (random_uniform_initializer()'s default).
+    "RandomUniform": lambda c: _call(
+        "keras.initializers.RandomUniform", minval=float(c["minval"]),
+        maxval=1.0 if c.get("maxval") is None else float(c["maxval"])),
     "VarianceScaling": _v1_variance_scaling,
     "Orthogonal": lambda c: _call("keras.initializers.Orthogonal", gain=float(c["gain"])),
     "Identity": lambda c: _call("keras.initializers.Identity", gain=float(c["gain"])),

@@ -28,6 +28,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
+from tf1kit.decorator import eager_collections
 from tf1kit.store import VariableStore, reuse_fast_path
 from tf1kit.store.scope_hooks import active
 from tf1kit.store.variable import outside_keras_call
@@ -35,6 +36,8 @@ from tf1kit.store.variable import outside_keras_call
 # The official shim's attribute name: object-based checkpoints written with
 # it (`layer/_tf1_style_var_store/_vars/<name>`) restore into tf1kit.
 _STORE_ATTRIBUTE = "_tf1_style_var_store"
+# Graph collection of the layers get_or_create_layer made in a TF1 graph.
+GRAPH_LAYERS_COLLECTION = "tf1kit_get_or_create_layer"
 # Two threads making the first call of one owner must not make two stores.
 _store_creation_lock = threading.Lock()
 _NO_ATTRIBUTES: dict = {}
@@ -98,13 +101,14 @@ def _call_in_store(store, method, owner, args, kwargs):
     Every change to thread state is made inside `try` and undone in `finally`,
     so an interrupt at any point leaves nothing half set. The outermost call
     also restores TF's variable scope, name scope and scope counters: TF1
-    built the forward pass once, a shim runs it on every call, and starting
-    each call from the same counters gives `dense`, not `dense_2`, on the
-    second call (the official shim leaks new variables there).
+    built the forward pass once, in a graph of its own; a shim runs it on
+    every call, and starting each call from empty counters gives `dense`, not
+    `dense_2`, on the second call (the official shim leaks new variables
+    there), eagerly and in a tf.function alike.
     """
     state = active
     outer_store, outer_graph, depth = state.store, state.graph, state.depth
-    scopes = None
+    scopes = collections = None
     try:
         state.depth = depth + 1
         if depth == 0:
@@ -115,7 +119,12 @@ def _call_in_store(store, method, owner, args, kwargs):
             saved_counts = scope_store.variable_scopes_count
             saved_name_scope = eager.scope_name
             scopes = scope_store  # from here on, `finally` restores the scope store
-            scope_store.variable_scopes_count = dict(saved_counts)
+            # A TF1 model was built in a graph of its own: unnamed scopes
+            # count from zero whatever ran before at the root, eagerly, in a
+            # tf.function or in an earlier call.
+            scope_store.variable_scopes_count = {}
+            if eager.executing_eagerly():
+                collections = eager_collections.begin_eager_call()
         state.graph = ops.get_default_graph()
         state.store = store
         store.begin_call()
@@ -134,6 +143,8 @@ def _call_in_store(store, method, owner, args, kwargs):
             saved_scope._reuse = saved_reuse
             scopes.variable_scopes_count = saved_counts
             eager.scope_name = saved_name_scope
+        if collections is not None:
+            eager_collections.end_eager_call(collections)
 
 
 def _name_the_variable(exc):
@@ -365,10 +376,11 @@ def store_of(owner, method=None) -> VariableStore:
         return store
     if not isinstance(owner, (tf.Module, keras.layers.Layer)):
         where = f" {method.__qualname__}" if method is not None else ""
-        raise TypeError(
+        raise NotAnOwnerError(
             f"track_tf1_style_variables:{where} was called with "
-            f"{type(owner).__name__!r} as `self`; the decorated method must belong "
-            "to a subclass of keras.layers.Layer, keras.Model or tf.Module.")
+            f"{type(owner).__name__!r} as `self`, which does not extend "
+            "keras.layers.Layer, keras.Model or tf.Module; the decorated method "
+            "must belong to a subclass of one of them.")
     with _store_creation_lock:
         store = owner.__dict__.get(_STORE_ATTRIBUTE)
         if store is None:
@@ -389,6 +401,14 @@ def _new_store(owner):
     # A tracked attribute, so tf.train.Checkpoint and SavedModel see the variables.
     setattr(owner, _STORE_ATTRIBUTE, store)
     return store
+
+
+class NotAnOwnerError(TypeError, ValueError):
+    """A decorated method called on an object that cannot own variables.
+
+    A TypeError (a wrong kind of `self`), and a ValueError as the official
+    shim raises there, so code catching either keeps working.
+    """
 
 
 def find_store(owner) -> VariableStore | None:
@@ -415,7 +435,11 @@ def get_or_create_layer(name: str, create_layer_method):
     store = tf_variable_scope._get_default_variable_store()
     if not isinstance(store, VariableStore):
         if not tf.compat.v1.executing_eagerly_outside_functions():
-            return create_layer_method()  # TF1 graph: no tracking, as in TF1
+            # TF1 graph: no store to track it in. The graph's collection lets a
+            # TF1 program (verify's TF1 world) find its weights and losses.
+            layer = create_layer_method()
+            tf.compat.v1.add_to_collection(GRAPH_LAYERS_COLLECTION, layer)
+            return layer
         raise ValueError(
             f"get_or_create_layer({name!r}) was called outside a method decorated "
             "with track_tf1_style_variables.")

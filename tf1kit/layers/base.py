@@ -334,6 +334,9 @@ class Layer(tf.Module):
             from tf1kit.store import VariableStore
 
             self._own_store = VariableStore()
+            # Outside decorated calls TF1 ran eagerly, where reuse=True did
+            # not refuse a new variable.
+            self._own_store.enforces_reuse = False
         with tf_variable_scope.with_variable_store(self._own_store):
             yield
 

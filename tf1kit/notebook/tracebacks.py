@@ -26,9 +26,22 @@ def filtering_enabled() -> bool:
 
 
 def without_tf1kit_frames(error: BaseException) -> BaseException:
-    """`error` with tf1kit's frames removed from its traceback (when filtering is on)."""
+    """`error` with tf1kit's frames removed from its traceback (when filtering
+    is on), and from the tracebacks of the errors chained to it: IPython shows
+    those too ("The above exception was the direct cause..."), and tf1kit
+    chains one where it names the variable at fault."""
     if not filtering_enabled():
         return error
+    seen = set()
+    chained = error
+    while chained is not None and id(chained) not in seen:
+        seen.add(id(chained))
+        _strip(chained)
+        chained = chained.__cause__ or chained.__context__
+    return error
+
+
+def _strip(error: BaseException) -> None:
     kept = []
     tb = error.__traceback__
     while tb is not None:
@@ -38,4 +51,4 @@ def without_tf1kit_frames(error: BaseException) -> BaseException:
     rebuilt = None
     for entry in reversed(kept):
         rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
-    return error.with_traceback(rebuilt)
+    error.with_traceback(rebuilt)

@@ -16,11 +16,14 @@ keeps reading `.value` as a property and the dtype through `standardize_dtype`.
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 
 import tensorflow as tf
 import keras
 from keras.src.backend.common import global_state
 from keras.src.backend.common.stateless_scope import in_stateless_scope
+from tensorflow.python.training.saving import saveable_object_util
 from tensorflow.python.util import object_identity
 
 
@@ -208,6 +211,16 @@ class TF1Variable(keras.Variable):
         # variable, which they save under its TF1 name ("scope/v").
         return {"VARIABLE_VALUE": lambda name=None: self._value}
 
+    # -- `v.value` and `v.value()` inside a mixed-precision call ------------
+    @property
+    def value(self):
+        read = keras.Variable.value.fget(self)
+        if read is self._value or not _read_by_tf1_code():
+            return read
+        # Autocast (a cast tensor, not callable): TF1 code calls `v.value()`,
+        # and gets the read in the compute dtype, as `v.dtype` says.
+        return _AutocastRead(read)
+
     # -- graph-mode reads and initialization ---------------------------------
     def initialized_value(self):
         """The value once initialized, else the initial value (TF 1.x's method;
@@ -321,6 +334,53 @@ def _take_collection_places(backing, variable):
 
 
 _CALLABLE_CLASSES: dict = {}
+
+
+class _AutocastRead:
+    """`v.value` as TF1 code sees it inside a mixed-precision Keras call: a
+    read in the compute dtype that TF1's `v.value()` can call. Converts to that
+    tensor wherever a tensor is expected."""
+
+    __slots__ = ("_read",)
+
+    def __init__(self, read):
+        self._read = read
+
+    def __call__(self):
+        return self._read
+
+    def __getattr__(self, name):
+        return getattr(self._read, name)
+
+
+tf.register_tensor_conversion_function(
+    _AutocastRead, lambda value, dtype=None, name=None, as_ref=False:
+    tf.convert_to_tensor(value._read, dtype=dtype, name=name))
+
+_KERAS_SOURCES = (os.path.dirname(keras.src.__file__) + os.sep,)
+
+
+def _read_by_tf1_code() -> bool:
+    """Whether `.value` is read by code outside Keras (Keras reads the
+    autocast tensor itself; TF1 code calls `v.value()`). Asked only inside
+    an autocast scope."""
+    caller = sys._getframe(2).f_code.co_filename
+    return not caller.startswith(_KERAS_SOURCES)
+
+
+# Eagerly, TF's Saver takes only resource variables (a dict var_list holds
+# them as given): it gets the backing variable, which is saved under the
+# dict's name and restored in place.
+_tf_saveables_for_op = saveable_object_util.saveable_objects_for_op
+
+
+def _saveables_for_op(op, name):
+    if isinstance(op, TF1Variable):
+        op = op._value
+    return _tf_saveables_for_op(op, name)
+
+
+saveable_object_util.saveable_objects_for_op = _saveables_for_op
 
 
 def _make_callable(variable):

@@ -64,6 +64,10 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         self.on_variable_removed = None
         self.on_layer_created = None
         self.on_layer_removed = None
+        # TF1 raised for a missing variable under reuse=True in a graph; TF1's
+        # eager mode created it (only a layer's own store, outside any
+        # decorated call, is eager in that sense).
+        self.enforces_reuse = True
         self.begin_call()
 
     # -- what the decorator and the notebook side read ----------------------
@@ -80,6 +84,14 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         # costs O(length) and made a call with N variables O(N^2).
         object.__setattr__(self, "created_in_call", [])
         object.__setattr__(self, "used_in_call", [])
+
+    @property
+    def _regularizers(self) -> dict:
+        """`"scope/v:0"` -> zero-argument callable giving that variable's
+        regularization loss: what the official shim's store keeps under this
+        name, and what code written against it reads."""
+        return {v.name: (lambda v=v: v.regularizer(v)) for v in self._vars.values()
+                if v.regularizer is not None}
 
     def regularization_losses(self) -> list:
         """Live regularization losses of every regularized variable, in order."""
@@ -129,11 +141,16 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         collections=None, caching_device=None, validate_shape=True,
         use_resource=None, constraint=None, synchronization=_AUTO,
         aggregation=_NO_AGGREGATION):
-        del collections, caching_device, use_resource  # no graph collections in TF2
+        del caching_device, use_resource  # one device per variable; always resource
         if not isinstance(name, str):
             raise TypeError(
                 f"get_variable: a variable name must be a string, got {name!r} "
                 f"({type(name).__name__}).")
+        if name.endswith("/"):
+            # `get_variable("")` in scope "s" (TF's slot creator, moving
+            # averages): TF1 read "s/" as a name scope taken as is, so the
+            # variable is "s".
+            name = name[:-1]
         dtype = tf.as_dtype(dtype)
         if shape is not None:
             shape = tf.TensorShape(shape)
@@ -147,7 +164,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
                     return self._new_variable(
                         name, shape, dtype, initializer, regularizer, partition_info,
                         reuse, trainable, validate_shape, constraint, synchronization,
-                        aggregation)
+                        aggregation, collections)
         return self._existing_variable(self._vars[name], name, shape, dtype)
 
     def reuse_existing(self, found, name, shape, dtype):
@@ -187,8 +204,8 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
 
     def _new_variable(self, name, shape, dtype, initializer, regularizer, partition_info,
                       reuse, trainable, validate_shape, constraint, synchronization,
-                      aggregation):
-        if reuse is True or _reuse_requested():
+                      aggregation, collections=None):
+        if self.enforces_reuse and (reuse is True or _reuse_requested()):
             raise ValueError(
                 f"Variable {name} does not exist, or was not created with "
                 "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?")
@@ -196,6 +213,8 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         variable = self._create(name, value, trainable, validate_shape,
                                 synchronization, aggregation)
         variable.constraint = constraint
+        if variable._in_graph_mode:
+            _file_in_collections(variable, collections)
         # TF1 kept only regularizers that produce a loss.
         if regularizer is not None and _regularization_loss(name, regularizer, variable) is not None:
             variable.regularizer = regularizer
@@ -294,6 +313,23 @@ class _NestedLayerVariables(collections.abc.Mapping):
 
     def __len__(self):
         return len(self._current())
+
+
+def _file_in_collections(variable, collections):
+    """In a TF1 graph, `get_variable(collections=...)` filed the variable in
+    exactly those collections (GLOBAL_VARIABLES by default), and in
+    TRAINABLE_VARIABLES too when trainable (the backing tf.Variable did that
+    already). TF-Slim's MODEL_VARIABLES and LOCAL_VARIABLES are filled this way."""
+    keys = tf.compat.v1.GraphKeys
+    wanted = list(collections) if collections is not None else [keys.GLOBAL_VARIABLES]
+    graph = variable.graph
+    if keys.GLOBAL_VARIABLES not in wanted:  # tf.Variable filed it there
+        held = graph.get_collection_ref(keys.GLOBAL_VARIABLES)
+        held[:] = [v for v in held if v is not variable]
+    for key in dict.fromkeys(wanted):
+        held = graph.get_collection_ref(key)
+        if not any(v is variable for v in held):
+            held.append(variable)
 
 
 def _reuse_requested() -> bool:

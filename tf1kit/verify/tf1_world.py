@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.python.util import deprecation
 
+from tf1kit.decorator.track import GRAPH_LAYERS_COLLECTION
 from tf1kit.testing import DeterministicRandomTestTool
 from tf1kit.verify import instances, stages, tf1_layers
 from tf1kit.verify.dropout import dropout_disabled
@@ -136,6 +137,10 @@ class _GraphVariables(dict):
         by_handle = {}
         if isinstance(instance, keras.layers.Layer):
             by_handle = {v.handle.name: v for v in instance.weights if hasattr(v, "handle")}
+        # Layers of get_or_create_layer: named as the graph names them (as the
+        # shim names them), with their Keras regularizers and trainability.
+        made = {v.handle.name: v for layer in _created_layers() for v in layer.weights
+                if hasattr(v, "handle") and v.handle.name not in by_handle}
         graph_trainable = {id(v) for v in v1.trainable_variables()}
         self.trainable = []
         for variable in v1.global_variables():
@@ -146,6 +151,10 @@ class _GraphVariables(dict):
                 name = instances.variable_name(keras_variable, instance.name)
                 self.keras[name] = keras_variable
                 trainable = keras_variable.trainable
+            elif variable.handle.name in made:
+                name = variable.op.name
+                self.keras[name] = made[variable.handle.name]
+                trainable = self.keras[name].trainable
             else:
                 name = variable.op.name
                 trainable = id(variable) in graph_trainable
@@ -169,10 +178,17 @@ def _regularization(instance, variables) -> dict:
             per_variable.setdefault(name, []).append(regularizer(variable))
     total = list(collection) + (list(instance.losses) if isinstance(
         instance, keras.layers.Layer) else [])
+    # The shim tracks get_or_create_layer's layers, losses included (the
+    # guide's `tf.add_n(layer.losses)`); TF 1.x had no such function.
+    total += [loss for layer in _created_layers() for loss in layer.losses]
     losses = {f"regularization/{name}": tf.add_n(terms) for name, terms in per_variable.items()}
     losses["regularization/total"] = (tf.add_n([tf.cast(t, tf.float32) for t in total])
                                       if total else tf.constant(0.0))
     return losses
+
+
+def _created_layers() -> list:
+    return v1.get_collection(GRAPH_LAYERS_COLLECTION)
 
 
 def _regularized_variable(loss, by_handle, limit=200):
