@@ -11,19 +11,15 @@ import tensorflow as tf
 import keras
 
 import tf1kit
-from convert_cases import LanguageModel, assert_trains_the_same, batch, converted, zoo_inputs
+from convert_cases import (LanguageModel, assert_trains_the_same, batch, converted,
+                           line_carrying, zoo_inputs)
 
 v1 = tf.compat.v1
 rc = v1.nn.rnn_cell
 
 
 def line_of(marker: str) -> str:
-    """`<this file>:<line>` of the line carrying `marker`."""
-    with open(__file__) as f:
-        for number, line in enumerate(f, start=1):
-            if marker in line and "line_of(" not in line:
-                return f"{__file__}:{number}"
-    raise AssertionError(f"marker {marker!r} not in {__file__}")
+    return line_carrying(marker, __file__)
 
 
 # -- what the source says ----------------------------------------------------------

@@ -10,18 +10,14 @@ import tensorflow as tf
 import keras
 
 import tf1kit
+from convert_cases import line_carrying
 
 tf1kit.install()
 v1 = tf.compat.v1
 
 
 def line_of(marker: str) -> str:
-    """`<this file>:<line>` of the line carrying `marker`."""
-    with open(__file__) as f:
-        for number, line in enumerate(f, start=1):
-            if marker in line and "line_of(" not in line:
-                return f"{__file__}:{number}"
-    raise AssertionError(f"marker {marker!r} not in {__file__}")
+    return line_carrying(marker, __file__)
 
 
 class UntrackedVariable(keras.layers.Layer):

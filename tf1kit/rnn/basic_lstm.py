@@ -5,6 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers.arguments import get_activation
+from tf1kit.layers.base import op_input
 from tf1kit.layers.input_spec import InputSpec
 from tf1kit.rnn.base import (
     LayerRNNCell, activation_name, check_supported_dtype, input_depth, split_lstm_state)
@@ -72,7 +73,7 @@ class BasicLSTMCell(LayerRNNCell):
             c, h = split_lstm_state(self, state)
         else:
             c, h = tf.split(state, num_or_size_splits=2, axis=1)
-        gates = tf.nn.bias_add(tf.matmul(tf.concat([inputs, h], 1), self._kernel), self._bias)
+        gates = tf.nn.bias_add(tf.matmul(tf.concat([inputs, h], 1), op_input(self._kernel)), op_input(self._bias))
         i, j, f, o = tf.split(gates, num_or_size_splits=4, axis=1)
         forget_bias = tf.constant(self._forget_bias, dtype=f.dtype)
         new_c = c * tf.sigmoid(f + forget_bias) + tf.sigmoid(i) * self._activation(j)

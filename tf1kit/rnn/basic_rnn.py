@@ -5,6 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers.arguments import get_activation
+from tf1kit.layers.base import op_input
 from tf1kit.layers.input_spec import InputSpec
 from tf1kit.rnn.base import LayerRNNCell, activation_name, check_supported_dtype, input_depth
 
@@ -55,8 +56,8 @@ class BasicRNNCell(LayerRNNCell):
         self.built = True
 
     def call(self, inputs, state):
-        gate_inputs = tf.matmul(tf.concat([inputs, state], 1), self._kernel)
-        output = self._activation(tf.nn.bias_add(gate_inputs, self._bias))
+        gate_inputs = tf.matmul(tf.concat([inputs, state], 1), op_input(self._kernel))
+        output = self._activation(tf.nn.bias_add(gate_inputs, op_input(self._bias)))
         return output, output
 
     def get_config(self):

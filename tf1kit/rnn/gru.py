@@ -5,6 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from tf1kit.layers.arguments import get_activation, get_initializer
+from tf1kit.layers.base import op_input
 from tf1kit.layers.input_spec import InputSpec
 from tf1kit.rnn.base import LayerRNNCell, activation_name, check_supported_dtype, input_depth
 
@@ -73,11 +74,12 @@ class GRUCell(LayerRNNCell):
 
     def call(self, inputs, state):
         gates = tf.nn.bias_add(
-            tf.matmul(tf.concat([inputs, state], 1), self._gate_kernel), self._gate_bias)
+            tf.matmul(tf.concat([inputs, state], 1), op_input(self._gate_kernel)),
+            op_input(self._gate_bias))
         reset, update = tf.split(tf.sigmoid(gates), num_or_size_splits=2, axis=1)
         candidate = tf.nn.bias_add(
-            tf.matmul(tf.concat([inputs, reset * state], 1), self._candidate_kernel),
-            self._candidate_bias)
+            tf.matmul(tf.concat([inputs, reset * state], 1), op_input(self._candidate_kernel)),
+            op_input(self._candidate_bias))
         new_state = update * state + (1 - update) * self._activation(candidate)
         return new_state, new_state
 

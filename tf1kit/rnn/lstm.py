@@ -7,6 +7,7 @@ import logging
 import tensorflow as tf
 
 from tf1kit.layers.arguments import get_activation, get_initializer
+from tf1kit.layers.base import op_input
 from tf1kit.layers.input_spec import InputSpec
 from tf1kit.rnn.base import (
     LayerRNNCell, activation_name, check_supported_dtype, input_depth, split_lstm_state)
@@ -118,7 +119,7 @@ class LSTMCell(LayerRNNCell):
                 f"LSTMCell {self.name!r}: could not infer input size from "
                 f"inputs.get_shape()[-1] (shape {inputs.shape})")
         gates = tf.nn.bias_add(
-            tf.matmul(tf.concat([inputs, m_prev], 1), self._kernel), self._bias)
+            tf.matmul(tf.concat([inputs, m_prev], 1), op_input(self._kernel)), op_input(self._bias))
         i, j, f, o = tf.split(gates, num_or_size_splits=4, axis=1)
         if self._use_peepholes:
             c = (sigmoid(f + self._forget_bias + self._w_f_diag * c_prev) * c_prev
@@ -132,7 +133,7 @@ class LSTMCell(LayerRNNCell):
         else:
             m = sigmoid(o) * self._activation(c)
         if self._num_proj is not None:
-            m = tf.matmul(m, self._proj_kernel)
+            m = tf.matmul(m, op_input(self._proj_kernel))
             if self._proj_clip is not None:
                 m = tf.clip_by_value(m, -self._proj_clip, self._proj_clip)
         new_state = LSTMStateTuple(c, m) if self._state_is_tuple else tf.concat([c, m], 1)
