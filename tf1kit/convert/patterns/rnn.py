@@ -253,23 +253,18 @@ def _top_level(state) -> list:
 
 def _render(state, texts) -> str:
     """Source for a state nesting with `texts` at its leaves, in order."""
-    items = iter(texts)
-
-    def render(s):
-        if isinstance(s, list):
-            return "[" + ", ".join(render(x) for x in s) + "]"
-        return next(items)
-
-    return render(state)
+    return _render_each([state], iter(texts), "[]")[0]
 
 
 def _render_targets(states, texts) -> list:
     """Assignment targets: `c, h` at the top level, `(c_0, h_0)` below it."""
-    items = iter(texts)
+    return _render_each(states, iter(texts), "()")
 
+
+def _render_each(states, items, brackets) -> list:
     def render(s):
         if isinstance(s, list):
-            return "(" + ", ".join(render(x) for x in s) + ")"
+            return brackets[0] + ", ".join(render(x) for x in s) + brackets[1]
         return next(items)
 
     return [render(s) for s in states]
