@@ -498,3 +498,28 @@ def test_sparse_gradients_of_embedding_lookups_are_compared_densely():
     assert report.ok, report
     gradient_rows = [row for row in report.rows if row["stage"] == stages.GRADIENTS]
     assert {row["world"] for row in gradient_rows} >= {"shim_eager", "shim_function"}
+
+
+def test_a_built_module_holding_stateful_submodules_is_refused_by_the_tf1_world():
+    # Its sub-module's variable lives in eager code; a TF1 graph cannot share it.
+    class Scale(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.factor = tf.Variable(2.0)
+
+    class Holder(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = Scale()
+
+        @tf1kit.track_tf1_style_variables
+        def __call__(self, x, training=False):
+            return v1.layers.dense(x * self.scale.factor, 2, name="d")
+
+    module = Holder()
+    module(X)
+    report = tf1kit.verify(module, X, steps=1)
+    world = report.worlds["tf1_graph"]
+    assert not report.ok and world["ran"] is False
+    assert "holds layers or modules with state" in world["error"]
+    assert "lambda: MyLayer(...)" in world["error"]
