@@ -55,6 +55,35 @@ def test_a_tf_module_owner_converts_with_its_own_tf_variable():
                                float(tf.add_n(module.regularization_losses)), rtol=1e-6)
 
 
+
+def test_a_decorated_sub_module_keeps_its_initializer_and_regularizer():
+    # The child answers get_variable from its own store; its requests are
+    # recorded too, so the native weight gets TF1's initializer and regularizer.
+    class Child(tf.Module):
+        @tf1kit.track_tf1_style_variables
+        def __call__(self, x):
+            w = v1.get_variable("w", shape=[x.shape[-1], 2],
+                                initializer=v1.constant_initializer(0.25),
+                                regularizer=keras.regularizers.L2(0.01))
+            return tf.matmul(x, w)
+
+    class Parent(tf.Module):
+        def __init__(self):
+            super().__init__(name="parent")
+            self.child = Child(name="child")
+
+        @tf1kit.track_tf1_style_variables
+        def __call__(self, x):
+            return self.child(x) * 2.0
+
+    module, x = Parent(), batch(2, 3)
+    module(x)
+    result = tf1kit.to_keras(module, x)
+    assert result.complete, result.summary()
+    assert "kernel_initializer=keras.initializers.Constant(value=0.25)" in result.source
+    assert "kernel_regularizer=keras.regularizers.L2(l2=0.01)" in result.source
+    np.testing.assert_allclose(result.model(x), module(x), atol=1e-6)
+
 def test_several_inputs_and_outputs_keep_their_names_and_order():
     class TwoHeads(keras.layers.Layer):
         @tf1kit.track_tf1_style_variables
