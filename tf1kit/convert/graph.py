@@ -21,6 +21,7 @@ from tf1kit.convert.ops import EMITTERS, HARMLESS_UNUSED
 from tf1kit.convert.recording import _NOT_GIVEN, op_location
 from tf1kit.convert.values import (
     NotConvertible, constraint_code, initializer_or_note, regularizer_code)
+from tf1kit.verify.instances import variable_name
 
 _LARGEST_CONSTANT = 256  # values written inline; bigger constants are reported
 # Weight names that say nothing of their layer (it is named after their scope).
@@ -32,14 +33,9 @@ _RANDOM_OPS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "Rand
 
 def tf1_name(variable, owner_name: str = "") -> str:
     """A variable's TF1 name; for a Keras variable, its path below the owner
-    (`conv2d/kernel` in a layer named `net`), as tf1kit.verify names it."""
-    name = getattr(variable, "tf1_name", None)
-    if name is not None:
-        return name
-    path = getattr(variable, "path", None) or variable.name.split(":")[0]
-    if owner_name and path.startswith(owner_name + "/"):
-        return path[len(owner_name) + 1:]
-    return path
+    (`conv2d/kernel` in a layer named `net`): verify's naming, so the weight
+    map and verify's report pair the same names."""
+    return variable_name(variable, owner_name)
 
 
 def _dirname(path: str) -> str:

@@ -24,8 +24,23 @@ import re
 from tf1kit.convert.ir import Node, RawVariable, TensorRef, VariableRef
 
 
+class _HoldsNodes:
+    """What Group and Loop share: their layer calls, and the first one's order."""
+
+    def walk_nodes(self):
+        for item in self.items:
+            if isinstance(item, Node):
+                yield item
+            else:
+                yield from item.walk_nodes()
+
+    @property
+    def order(self) -> int:
+        return min((n.order for n in self.walk_nodes()), default=0)
+
+
 @dataclasses.dataclass(eq=False)
-class Group:
+class Group(_HoldsNodes):
     """A TF1 scope that becomes a custom Keras layer (or the model itself)."""
 
     name: str
@@ -39,36 +54,14 @@ class Group:
     outputs: list = dataclasses.field(default_factory=list)  # tensor keys
     uses_training: bool = False
 
-    def walk_nodes(self):
-        for item in self.items:
-            if isinstance(item, Node):
-                yield item
-            else:
-                yield from item.walk_nodes()
-
-    @property
-    def order(self) -> int:
-        return min((n.order for n in self.walk_nodes()), default=0)
-
 
 @dataclasses.dataclass(eq=False)
-class Loop:
+class Loop(_HoldsNodes):
     """Consecutive numbered siblings, each feeding the next: a Python loop."""
 
     items: list           # Group | Node (layer calls)
     attribute: str
     parent: Group | None = None
-
-    def walk_nodes(self):
-        for item in self.items:
-            if isinstance(item, Node):
-                yield item
-            else:
-                yield from item.walk_nodes()
-
-    @property
-    def order(self) -> int:
-        return min((n.order for n in self.walk_nodes()), default=0)
 
     @property
     def name(self) -> str:

@@ -174,21 +174,14 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
         `found` is not a TF1Variable (the slow path then decides)."""
         if type(found) is not TF1Variable:
             return None
-        plain_shape = type(shape) in (list, tuple) and tuple(shape) == found._shape
-        if shape is not None and not plain_shape:
-            shape = tf.TensorShape(shape)
-            if not shape.is_compatible_with(found.get_shape()):
-                raise ValueError(
-                    f"Trying to share variable {name}, but specified shape {shape} "
-                    f"and found shape {found.get_shape()}.")
-        if dtype is not found.tf_dtype:
-            dtype = tf.as_dtype(dtype)
-            if not dtype.is_compatible_with(found.tf_dtype):
-                raise ValueError(
-                    f"Trying to share variable {name}, but specified dtype {dtype.name} "
-                    f"and found dtype {found.tf_dtype.name}.")
-        self.used_in_call.append(name)
-        return found
+        same_shape = shape is None or (
+            type(shape) in (list, tuple) and tuple(shape) == found._shape)
+        if same_shape and dtype is found.tf_dtype:
+            self.used_in_call.append(name)
+            return found
+        # Other spellings: the slow path's checks and errors.
+        return self._existing_variable(
+            found, name, None if shape is None else tf.TensorShape(shape), tf.as_dtype(dtype))
 
     def _existing_variable(self, found, name, shape, dtype):
         if shape is not None and not shape.is_compatible_with(found.get_shape()):
