@@ -503,10 +503,17 @@ def test_tf1_optimizer_hyperparameter_attributes():
 
 
 def test_deprecation_printing_switch():
-    """verify/tf1_world.py silences TF1 layers' deprecation messages with it."""
+    """verify/tf1_world.py silences TF1 layers' deprecation messages with it;
+    decorator/deprecation_checks.py turns off the argument checks of later
+    eager calls with it: the wrapper reads the flag before binding arguments."""
+    import inspect
+
     from tensorflow.python.util import deprecation
 
     assert isinstance(deprecation._PRINT_DEPRECATION_WARNINGS, bool)
+    source = inspect.getsource(deprecation.deprecated_arg_values)
+    check = source.index("if _PRINT_DEPRECATION_WARNINGS:")
+    assert check < source.index("tf_inspect.getcallargs", check)
 
 
 def test_global_seed_getter():

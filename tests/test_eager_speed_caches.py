@@ -502,3 +502,104 @@ def test_a_get_variable_wrapped_on_the_store_sees_every_reuse():
         del store.__dict__["get_variable"]
     assert [name for name, _ in seen] == ["s/v"]
     assert isinstance(seen[0][1], v1.ones_initializer)
+
+
+# -- decorator/deprecation_checks.py: TF's deprecation checks on the first call ----
+
+from tensorflow.python.util import deprecation  # noqa: E402
+
+
+@deprecation.deprecated_arg_values(None, "Pass mode='new'.", warn_once=False, mode="old")
+def _deprecated_mode(x, mode="new"):
+    return x
+
+
+class _Warnings(list):
+    """TensorFlow's logger records: deprecation warnings go through it."""
+
+    def __enter__(self):
+        import logging
+
+        self._handler = logging.Handler()
+        self._handler.emit = lambda record: self.append(record.getMessage())
+        tf.get_logger().addHandler(self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        tf.get_logger().removeHandler(self._handler)
+
+    def count(self):
+        return sum("mode=old is deprecated" in message for message in self)
+
+
+def _warning_forward(event=None, release=None):
+    def forward(x):
+        if event is not None:
+            event.set()
+            release.wait(10)
+        with v1.variable_scope("s"):
+            w = v1.get_variable("w", [3], initializer=v1.ones_initializer())
+        return _deprecated_mode(x, mode="old") * w
+    return forward
+
+
+def test_deprecation_checks_warn_on_the_first_call_and_in_traces_only():
+    # TF1 built its graph once and warned then; later eager calls skip the
+    # checks (their cost), a tf.function trace builds a graph and warns again.
+    layer = Forward(_warning_forward())
+    with _Warnings() as warnings:
+        layer(X)
+        assert warnings.count() == 1
+        layer(X), layer(X)
+        assert warnings.count() == 1
+        tf.function(lambda x: layer(x))(X)
+        assert warnings.count() == 2
+        _deprecated_mode(1, mode="old")  # outside calls the checks are back
+        assert warnings.count() == 3
+    assert deprecation._PRINT_DEPRECATION_WARNINGS is True
+
+
+def test_deprecation_flag_comes_back_as_found_after_errors_and_interrupts():
+    def raising(exc):
+        def forward(x):
+            w = _warning_forward()(x)
+            if exc is not None:
+                raise exc
+            return w
+        return forward
+
+    for exc in (ValueError("bad"), KeyboardInterrupt()):
+        layer = Forward(raising(None))
+        layer(X)
+        layer.forward = raising(exc)
+        with pytest.raises(type(exc)):
+            layer(X)
+        assert deprecation._PRINT_DEPRECATION_WARNINGS is True
+    # A user who silenced TensorFlow keeps it silenced.
+    deprecation._PRINT_DEPRECATION_WARNINGS = False
+    try:
+        layer = Forward(_warning_forward())
+        layer(X), layer(X)
+        assert deprecation._PRINT_DEPRECATION_WARNINGS is False
+    finally:
+        deprecation._PRINT_DEPRECATION_WARNINGS = True
+
+
+def test_deprecation_checks_stay_off_until_the_last_thread_leaves():
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+    slow = Forward(_warning_forward())
+    fast = Forward(_warning_forward())
+    slow(X), fast(X)
+    slow.forward = _warning_forward(inside, release)
+    thread = threading.Thread(target=slow, args=(X,))
+    thread.start()
+    try:
+        assert inside.wait(10)
+        fast(X)  # starts and ends while the other thread's call runs
+        assert deprecation._PRINT_DEPRECATION_WARNINGS is False
+    finally:
+        release.set()
+        thread.join(10)
+    assert deprecation._PRINT_DEPRECATION_WARNINGS is True
