@@ -725,3 +725,12 @@ def test_tf_slim_builds_its_layers_through_a_renaming_getter():
     from tf1kit.layers import functional_cache
 
     assert getter.__code__ in functional_cache.renaming_getter_codes
+
+
+def test_eager_tensors_answer_their_shape_as_a_tuple():
+    """layers/input_spec.py reads eager shapes without building a TensorShape."""
+    from tensorflow.python.framework.ops import EagerTensor
+
+    tensor = tf.zeros([2, 3, 1])
+    assert isinstance(tensor, EagerTensor)
+    assert tensor._shape_tuple() == (2, 3, 1)

@@ -746,3 +746,23 @@ def test_a_layer_calling_itself_enters_its_scope_twice_and_leaves_both():
     layer(X), layer(X)
     assert after == ["", ""]
     assert [seen[1] for seen in probe.seen] == ["probe"] * 4
+
+
+def test_an_argument_added_at_a_call_site_takes_effect():
+    # TF-Slim passes its keyword arguments through: a call site can add one
+    # (here an activation) while every argument it passed before is the same object.
+    from tf1kit.layers.base import construct_functional
+
+    extra = {}
+
+    def forward(x):
+        layer = construct_functional(v1.layers.Dense, dict(units=4, name="d", _scope="d", **extra))
+        return layer(x)
+
+    layer = Forward(forward)
+    layer(X)
+    extra["activation"] = tf.nn.relu
+    out = layer(X)
+    w = values(layer)
+    np.testing.assert_allclose(out.numpy(), np.maximum(X.numpy() @ w["d/kernel"] + w["d/bias"], 0),
+                               rtol=1e-6)
