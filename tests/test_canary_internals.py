@@ -722,8 +722,10 @@ def test_tf_slim_builds_its_layers_through_a_renaming_getter():
     getter = slim_layers._build_variable_getter({"kernel": "weights"})
     assert getter.__code__.co_freevars == ("rename",)
     assert "_model_variable_getter" in getter.__code__.co_names
+    from tf1kit.compat.slim import slim_targets
     from tf1kit.layers import functional_cache
 
+    slim_targets()  # what tf1kit.install() runs; it registers slim's getter
     assert getter.__code__ in functional_cache.renaming_getter_codes
 
 
