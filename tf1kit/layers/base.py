@@ -40,6 +40,7 @@ from tf1kit.layers import experimental, functional_cache, mixed_precision
 from tf1kit.layers.arguments import get_constraint, get_initializer, get_regularizer
 from tf1kit.layers.input_spec import check_input
 
+_NO_CONTEXT = contextlib.nullcontext()
 # tf1kit.to_keras appends a recorder here while it traces a forward pass; each
 # layer call then reports itself (when empty, a call pays one list check).
 call_recorders: list = []
@@ -243,7 +244,7 @@ class Layer(tf.Module):
         in_graph = not tf.compat.v1.executing_eagerly_outside_functions()
         if not in_graph and self._added_losses:
             self._added_losses = []  # eagerly, `losses` are the last call's
-        with self._variable_store():
+        with self._variable_store() if self._needs_own_store() else _NO_CONTEXT:
             self._set_scope(scope)
             # A Keras-style layer makes its own variables once, whatever the
             # enclosing reuse; a TF1 layer reuses its scope once built.
@@ -323,13 +324,19 @@ class Layer(tf.Module):
             batch = tf.cast(tf.shape(output)[0], loss.dtype)
             self.add_loss(loss / batch, inputs=inputs)
 
-    @contextlib.contextmanager
-    def _variable_store(self):
+    @staticmethod
+    def _needs_own_store() -> bool:
         """Outside a decorated call (and outside a TF1 graph) the layer keeps
         its own store, so it still creates its variables once."""
+        if not tf.compat.v1.executing_eagerly_outside_functions():
+            return False
         current = tf_variable_scope._get_default_variable_store()
-        if (not tf.compat.v1.executing_eagerly_outside_functions()
-                or getattr(current, "_store_eager_variables", False)):
+        return not getattr(current, "_store_eager_variables", False)
+
+    @contextlib.contextmanager
+    def _variable_store(self):
+        """The layer's own store where `_needs_own_store()`, else the current one."""
+        if not self._needs_own_store():
             yield
             return
         if self._own_store is None:
