@@ -766,3 +766,34 @@ def test_an_argument_added_at_a_call_site_takes_effect():
     w = values(layer)
     np.testing.assert_allclose(out.numpy(), np.maximum(X.numpy() @ w["d/kernel"] + w["d/bias"], 0),
                                rtol=1e-6)
+
+
+def test_slim_pooling_reuses_its_layer_and_a_changed_size_takes_effect():
+    # Slim builds a pooling layer per call with `_scope=sc`; the call site keeps
+    # it (it holds nothing a call changes), and a new kernel size is a new layer.
+    images = tf.constant(np.random.RandomState(1).uniform(-1, 1, (1, 4, 4, 2)), tf.float32)
+    size = {"k": 2}
+
+    def forward(x):
+        pooled = slim.max_pool2d(x, [size["k"], size["k"]], stride=size["k"], scope="pool")
+        with v1.variable_scope(None, default_name="pool"):
+            name = v1.get_variable_scope().name
+        return pooled, name
+
+    def max_pool(x, k):
+        n, h, w, c = x.shape
+        return x.reshape(n, h // k, k, w // k, k, c).max(axis=(2, 4))
+
+    layer = Forward(forward)
+    first, first_name = layer(images)
+    (pool_site,) = [key for key in functional_layers(layer) if "pool" in key[1]]
+    pool_layer = functional_layers(layer)[pool_site][-1]
+    again, again_name = layer(images)
+    assert functional_layers(layer)[pool_site][-1] is pool_layer
+    np.testing.assert_array_equal(again.numpy(), max_pool(images.numpy(), 2))
+    np.testing.assert_array_equal(first.numpy(), again.numpy())
+    # The scope the pooling layer claims is claimed on a reuse too.
+    assert again_name == first_name
+    size["k"] = 4
+    out, _ = layer(images)
+    np.testing.assert_array_equal(out.numpy(), max_pool(images.numpy(), 4))

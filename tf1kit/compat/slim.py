@@ -71,10 +71,16 @@ def slim_targets() -> list:
     return targets
 
 
-# The variable-holding layers slim constructs on every call, with `_scope=sc`.
+# The layers slim constructs on every call with `_scope=sc`: those holding
+# variables, and pooling. A pooling layer holds nothing a call could change;
+# reused, it keeps the name it drew from the per-graph counter on the first
+# call (`max_pooling2d_1`), as the one TF1 built once did, where a new one
+# drew a new name on every eager call. (Dropout stays per call: its random
+# ops' seeds are drawn per application.)
 _LAYERS_SLIM_CONSTRUCTS = (
     "Convolution1D", "Convolution2D", "Convolution3D", "Convolution2DTranspose",
-    "Convolution3DTranspose", "SeparableConvolution2D", "Dense", "BatchNormalization")
+    "Convolution3DTranspose", "SeparableConvolution2D", "Dense", "BatchNormalization",
+    "MaxPooling2D", "MaxPooling3D", "AveragePooling2D", "AveragePooling3D")
 
 
 class _LayersReusingBuiltObjects:
