@@ -204,6 +204,14 @@ def test_operators_follow_tensorflows_dtype_rules_not_keras():
         v + tf.constant([1, 2, 3])
 
 
+def test_conversion_to_another_dtype_is_refused_as_tensorflow_refuses_it():
+    # The direct read skips `_dense_var_to_tensor` only when no other dtype is asked.
+    v = _variable([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="Incompatible type conversion requested to type"):
+        tf.convert_to_tensor(v, dtype=tf.int32)
+    assert tf.convert_to_tensor(v, dtype=tf.float32).dtype == tf.float32
+
+
 def test_inside_an_autocast_scope_reads_are_cast_as_keras_casts_them():
     v = _variable([1.0, 2.0, 3.0])
     with keras.src.backend.AutocastScope("float16"):
