@@ -503,10 +503,17 @@ def test_tf1_optimizer_hyperparameter_attributes():
 
 
 def test_deprecation_printing_switch():
-    """verify/tf1_world.py silences TF1 layers' deprecation messages with it."""
+    """verify/tf1_world.py silences TF1 layers' deprecation messages with it;
+    decorator/deprecation_checks.py turns off the argument checks of later
+    eager calls with it: the wrapper reads the flag before binding arguments."""
+    import inspect
+
     from tensorflow.python.util import deprecation
 
     assert isinstance(deprecation._PRINT_DEPRECATION_WARNINGS, bool)
+    source = inspect.getsource(deprecation.deprecated_arg_values)
+    check = source.index("if _PRINT_DEPRECATION_WARNINGS:")
+    assert check < source.index("tf_inspect.getcallargs", check)
 
 
 def test_global_seed_getter():
@@ -715,9 +722,20 @@ def test_tf_slim_builds_its_layers_through_a_renaming_getter():
     getter = slim_layers._build_variable_getter({"kernel": "weights"})
     assert getter.__code__.co_freevars == ("rename",)
     assert "_model_variable_getter" in getter.__code__.co_names
+    from tf1kit.compat.slim import slim_targets
     from tf1kit.layers import functional_cache
 
+    slim_targets()  # what tf1kit.install() runs; it registers slim's getter
     assert getter.__code__ in functional_cache.renaming_getter_codes
+
+
+def test_eager_tensors_answer_their_shape_as_a_tuple():
+    """layers/input_spec.py reads eager shapes without building a TensorShape."""
+    from tensorflow.python.framework.ops import EagerTensor
+
+    tensor = tf.zeros([2, 3, 1])
+    assert isinstance(tensor, EagerTensor)
+    assert tensor._shape_tuple() == (2, 3, 1)
 
 
 def test_function_call_options_are_per_thread_and_hold_grapplers_config():

@@ -502,3 +502,267 @@ def test_a_get_variable_wrapped_on_the_store_sees_every_reuse():
         del store.__dict__["get_variable"]
     assert [name for name, _ in seen] == ["s/v"]
     assert isinstance(seen[0][1], v1.ones_initializer)
+
+
+# -- decorator/deprecation_checks.py: TF's deprecation checks on the first call ----
+
+from tensorflow.python.util import deprecation  # noqa: E402
+
+
+@deprecation.deprecated_arg_values(None, "Pass mode='new'.", warn_once=False, mode="old")
+def _deprecated_mode(x, mode="new"):
+    return x
+
+
+class _Warnings(list):
+    """TensorFlow's logger records: deprecation warnings go through it."""
+
+    def __enter__(self):
+        import logging
+
+        self._handler = logging.Handler()
+        self._handler.emit = lambda record: self.append(record.getMessage())
+        tf.get_logger().addHandler(self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        tf.get_logger().removeHandler(self._handler)
+
+    def count(self):
+        return sum("mode=old is deprecated" in message for message in self)
+
+
+def _warning_forward(event=None, release=None):
+    def forward(x):
+        if event is not None:
+            event.set()
+            release.wait(10)
+        with v1.variable_scope("s"):
+            w = v1.get_variable("w", [3], initializer=v1.ones_initializer())
+        return _deprecated_mode(x, mode="old") * w
+    return forward
+
+
+def test_deprecation_checks_warn_on_the_first_call_and_in_traces_only():
+    # TF1 built its graph once and warned then; later eager calls skip the
+    # checks (their cost), a tf.function trace builds a graph and warns again.
+    layer = Forward(_warning_forward())
+    with _Warnings() as warnings:
+        layer(X)
+        assert warnings.count() == 1
+        layer(X), layer(X)
+        assert warnings.count() == 1
+        tf.function(lambda x: layer(x))(X)
+        assert warnings.count() == 2
+        _deprecated_mode(1, mode="old")  # outside calls the checks are back
+        assert warnings.count() == 3
+    assert deprecation._PRINT_DEPRECATION_WARNINGS is True
+
+
+def test_deprecation_flag_comes_back_as_found_after_errors_and_interrupts():
+    def raising(exc):
+        def forward(x):
+            w = _warning_forward()(x)
+            if exc is not None:
+                raise exc
+            return w
+        return forward
+
+    for exc in (ValueError("bad"), KeyboardInterrupt()):
+        layer = Forward(raising(None))
+        layer(X)
+        layer.forward = raising(exc)
+        with pytest.raises(type(exc)):
+            layer(X)
+        assert deprecation._PRINT_DEPRECATION_WARNINGS is True
+    # A user who silenced TensorFlow keeps it silenced.
+    deprecation._PRINT_DEPRECATION_WARNINGS = False
+    try:
+        layer = Forward(_warning_forward())
+        layer(X), layer(X)
+        assert deprecation._PRINT_DEPRECATION_WARNINGS is False
+    finally:
+        deprecation._PRINT_DEPRECATION_WARNINGS = True
+
+
+def test_deprecation_checks_stay_off_until_the_last_thread_leaves():
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+    slow = Forward(_warning_forward())
+    fast = Forward(_warning_forward())
+    slow(X), fast(X)
+    slow.forward = _warning_forward(inside, release)
+    thread = threading.Thread(target=slow, args=(X,))
+    thread.start()
+    try:
+        assert inside.wait(10)
+        fast(X)  # starts and ends while the other thread's call runs
+        assert deprecation._PRINT_DEPRECATION_WARNINGS is False
+    finally:
+        release.set()
+        thread.join(10)
+    assert deprecation._PRINT_DEPRECATION_WARNINGS is True
+
+
+# -- layers/base.py: a layer re-enters its variable scope entry eagerly ------------
+
+from tensorflow.python.framework import ops as tf_ops  # noqa: E402
+
+from tf1kit.store.scope_hooks import requested_reuse  # noqa: E402
+
+
+class _Probe(v1.layers.Layer):
+    """Records the name scope and variable scope its call runs in."""
+
+    def __init__(self, inside=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seen, self.inside = [], inside
+
+    def build(self, input_shape):
+        self.w = self.add_weight("w", [int(input_shape[-1])], initializer=v1.ones_initializer())
+        super().build(input_shape)
+
+    def call(self, x):
+        scope = v1.get_variable_scope()
+        self.seen.append((tf_ops.get_name_scope(), scope.name, requested_reuse(scope)))
+        if self.inside is not None:
+            self.inside(x)
+        return x * self.w
+
+
+def test_a_reentered_layer_scope_follows_the_callers_name_scope():
+    # The kept entry puts back the name scope it first saw: another name
+    # scope at the call must make a new one, as a new entry would see it.
+    probe = _Probe(name="probe")
+
+    def forward(x):
+        probe(x)
+        with v1.name_scope("outer"):
+            probe(x)
+        return probe(x)
+
+    Forward(forward)(X)
+    base = probe.seen[0][0]  # the owner's Keras name scope
+    assert probe.seen[1:] == [(f"{base}/outer", "probe", True), (base, "probe", True)]
+    assert v1.get_variable_scope().name == "" and tf_ops.get_name_scope() == ""
+
+
+def test_a_call_that_changes_its_scope_does_not_hand_the_change_to_the_next_call():
+    # TF1 entered a new scope object from the layer's scope on every call; a
+    # custom getter set on it in one call never reached the next.
+    asked = []
+
+    def getter(getter, name, *args, **kwargs):
+        asked.append(name)
+        return getter(name, *args, **kwargs)
+
+    calls = []
+
+    def set_getter_in_second_call(x):
+        calls.append(1)
+        if len(calls) == 2:  # the first call with reuse=True, as later ones
+            v1.get_variable_scope().set_custom_getter(getter)
+        v1.get_variable("late", [3], initializer=v1.zeros_initializer())
+
+    layer = Forward(lambda x: probe(x))
+    probe = _Probe(inside=set_getter_in_second_call, name="probe")
+    layer(X), layer(X)
+    assert asked == ["probe/late"]
+    layer(X), layer(X)
+    assert asked == ["probe/late"]
+
+
+def test_an_interrupted_layer_call_leaves_scopes_and_its_entry_free():
+    def interrupt_second(x, calls=[]):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    probe = _Probe(inside=interrupt_second, name="probe")
+    layer = Forward(lambda x: probe(x))
+    layer(X)
+    with pytest.raises(KeyboardInterrupt):
+        layer(X)
+    assert v1.get_variable_scope().name == "" and tf_ops.get_name_scope() == ""
+    assert not probe._scope_reentry.lock.locked()
+    np.testing.assert_allclose(layer(X), X.numpy())
+    assert probe.seen[-1][1:] == ("probe", True) and probe.seen[-1][0] == probe.seen[0][0]
+
+
+def test_two_threads_in_one_layer_object_each_enter_its_scope():
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+
+    def wait_in_first_thread(x):
+        if threading.current_thread().name == "first":
+            inside.set()
+            release.wait(10)
+
+    probe = _Probe(inside=wait_in_first_thread, name="probe")
+    layer = Forward(lambda x: probe(x))
+    layer(X)
+    results = {}
+    first = threading.Thread(name="first", target=lambda: results.update(first=layer(X)))
+    first.start()
+    try:
+        assert inside.wait(10)
+        results["second"] = layer(X)  # the entry is in use: a new one
+        assert v1.get_variable_scope().name == ""
+    finally:
+        release.set()
+        first.join(10)
+    for value in results.values():
+        np.testing.assert_allclose(value, X.numpy())
+    assert [seen[1:] for seen in probe.seen[1:]] == [("probe", True)] * 2
+    assert not probe._scope_reentry.lock.locked()
+    # One thread after another: each thread has a scope store of its own.
+    layer(X)
+    later = threading.Thread(target=lambda: results.update(later=layer(X)))
+    later.start(), later.join(10)
+    np.testing.assert_allclose(results["later"], X.numpy())
+    assert [seen[1:] for seen in probe.seen[3:]] == [("probe", True)] * 2
+
+
+def test_a_layer_calling_itself_enters_its_scope_twice_and_leaves_both():
+    def again_once(x, depth=[]):
+        if not depth:
+            depth.append(1)
+            try:
+                probe(x)
+            finally:
+                depth.clear()
+
+    probe = _Probe(inside=again_once, name="probe")
+    after = []
+
+    def forward(x):
+        y = probe(x)
+        after.append(v1.get_variable_scope().name)
+        return y
+
+    layer = Forward(forward)
+    layer(X), layer(X)
+    assert after == ["", ""]
+    assert [seen[1] for seen in probe.seen] == ["probe"] * 4
+
+
+def test_an_argument_added_at_a_call_site_takes_effect():
+    # TF-Slim passes its keyword arguments through: a call site can add one
+    # (here an activation) while every argument it passed before is the same object.
+    from tf1kit.layers.base import construct_functional
+
+    extra = {}
+
+    def forward(x):
+        layer = construct_functional(v1.layers.Dense, dict(units=4, name="d", _scope="d", **extra))
+        return layer(x)
+
+    layer = Forward(forward)
+    layer(X)
+    extra["activation"] = tf.nn.relu
+    out = layer(X)
+    w = values(layer)
+    np.testing.assert_allclose(out.numpy(), np.maximum(X.numpy() @ w["d/kernel"] + w["d/bias"], 0),
+                               rtol=1e-6)

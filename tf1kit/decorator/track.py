@@ -28,7 +28,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
-from tf1kit.decorator import eager_collections
+from tf1kit.decorator import deprecation_checks, eager_collections
 from tf1kit.store import VariableStore, reuse_fast_path
 from tf1kit.store.scope_hooks import active
 from tf1kit.store.variable import outside_keras_call
@@ -109,6 +109,7 @@ def _call_in_store(store, method, owner, args, kwargs):
     state = active
     outer_store, outer_graph, depth = state.store, state.graph, state.depth
     scopes = collections = None
+    quiet = False
     try:
         state.depth = depth + 1
         if depth == 0:
@@ -125,6 +126,9 @@ def _call_in_store(store, method, owner, args, kwargs):
             scope_store.variable_scopes_count = {}
             if eager.executing_eagerly():
                 collections = eager_collections.begin_eager_call()
+                if store.first_call_done:
+                    quiet = True
+                    deprecation_checks.begin()
         state.graph = ops.get_default_graph()
         state.store = store
         store.begin_call()
@@ -145,6 +149,8 @@ def _call_in_store(store, method, owner, args, kwargs):
             eager.scope_name = saved_name_scope
         if collections is not None:
             eager_collections.end_eager_call(collections)
+        if quiet:
+            deprecation_checks.end()
 
 
 def _name_the_variable(exc):

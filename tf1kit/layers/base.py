@@ -25,18 +25,22 @@ import contextlib
 import copy
 import functools
 import inspect
+import operator
 import re
+import threading
 import weakref
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.eager.context import context as _eager_context
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
 from tf1kit.layers import experimental, functional_cache, mixed_precision
 from tf1kit.layers.arguments import get_constraint, get_initializer, get_regularizer
 from tf1kit.layers.input_spec import check_input
 
+_NO_CONTEXT = contextlib.nullcontext()
 # tf1kit.to_keras appends a recorder here while it traces a forward pass; each
 # layer call then reports itself (when empty, a call pays one list check).
 call_recorders: list = []
@@ -240,14 +244,13 @@ class Layer(tf.Module):
         in_graph = not tf.compat.v1.executing_eagerly_outside_functions()
         if not in_graph and self._added_losses:
             self._added_losses = []  # eagerly, `losses` are the last call's
-        with self._variable_store():
+        with self._variable_store() if self._needs_own_store() else _NO_CONTEXT:
             self._set_scope(scope)
             # A Keras-style layer makes its own variables once, whatever the
             # enclosing reuse; a TF1 layer reuses its scope once built.
             reuse = (tf.compat.v1.AUTO_REUSE if self._keras_style
                      else True if self.built else self._reuse)
-            with tf.compat.v1.variable_scope(
-                    self._scope, reuse=reuse, auxiliary_name_scope=False) as current:
+            with _ScopeReentry.of(self, reuse) as current:
                 self._current_scope = current
                 with _op_name_scope(self._scope):
                     inputs = _to_tensors(inputs, self.dtype)
@@ -321,13 +324,19 @@ class Layer(tf.Module):
             batch = tf.cast(tf.shape(output)[0], loss.dtype)
             self.add_loss(loss / batch, inputs=inputs)
 
-    @contextlib.contextmanager
-    def _variable_store(self):
+    @staticmethod
+    def _needs_own_store() -> bool:
         """Outside a decorated call (and outside a TF1 graph) the layer keeps
         its own store, so it still creates its variables once."""
+        if not tf.compat.v1.executing_eagerly_outside_functions():
+            return False
         current = tf_variable_scope._get_default_variable_store()
-        if (not tf.compat.v1.executing_eagerly_outside_functions()
-                or getattr(current, "_store_eager_variables", False)):
+        return not getattr(current, "_store_eager_variables", False)
+
+    @contextlib.contextmanager
+    def _variable_store(self):
+        """The layer's own store where `_needs_own_store()`, else the current one."""
+        if not self._needs_own_store():
             yield
             return
         if self._own_store is None:
@@ -556,6 +565,8 @@ class Layer(tf.Module):
             if _shared_on_copy(value):
                 memo[id(value)] = value
         for key, value in self.__dict__.items():
+            if key == "_scope_reentry":
+                continue  # the copy enters its own scope copy
             if key in ("_scope", "_current_scope"):
                 value = copy.copy(value)
             elif not _shared_on_copy(value):
@@ -700,6 +711,67 @@ def _to_tensors(inputs, dtype):
     if isinstance(inputs, (list, tuple, dict)) and holds_tensors:
         return tf.nest.map_structure(convert, inputs)
     return convert(inputs)
+
+
+class _ScopeReentry:
+    """The `variable_scope(layer._scope, reuse=..., auxiliary_name_scope=False)`
+    a call enters, kept by the layer between eager calls.
+
+    TensorFlow re-enters a variable_scope object it entered before without
+    building its name scope and scope objects again (its eager templates keep
+    one per template for that reason); building them was the larger part of a
+    reused layer's call. A layer keeps its entry while it re-enters the same
+    scope object with the same `reuse`, under the same name scope (the entry
+    puts back the name scope it first saw) and in the same thread's scope
+    store. A call that finds the entry in use (recursion, another thread) makes
+    a new one, as every call did before; so does every call in a graph, as in
+    TF1. The entered VariableScope object is then shared by the calls: code
+    that changes it (`set_initializer`, `reuse_variables`) drops the entry, so
+    the next call starts from the layer's scope as TF1's would.
+    """
+
+    __slots__ = ("scope", "key", "entry", "lock", "entered", "settings")
+
+    _SETTINGS = operator.attrgetter(
+        "_reuse", "_initializer", "_regularizer", "_caching_device", "_partitioner",
+        "_custom_getter", "_dtype", "_use_resource", "_constraint")
+
+    @staticmethod
+    def of(layer, reuse):
+        scope = layer._scope
+        if not tf.executing_eagerly():
+            return tf.compat.v1.variable_scope(scope, reuse=reuse, auxiliary_name_scope=False)
+        key = (reuse, _eager_context().scope_name, tf_variable_scope.get_variable_scope_store())
+        kept = layer.__dict__.get("_scope_reentry")
+        if kept is None or kept.scope is not scope or kept.key != key:
+            kept = _ScopeReentry()
+            kept.scope, kept.key, kept.lock = scope, key, threading.Lock()
+            kept.entry = tf.compat.v1.variable_scope(
+                scope, reuse=reuse, auxiliary_name_scope=False)
+            kept.entered = kept.settings = None
+            layer.__dict__["_scope_reentry"] = kept
+        if not kept.lock.acquire(blocking=False):
+            return tf.compat.v1.variable_scope(scope, reuse=reuse, auxiliary_name_scope=False)
+        return kept
+
+    def __enter__(self):
+        try:
+            entered = self.entry.__enter__()
+        except BaseException:
+            self.lock.release()
+            raise
+        if entered is not self.entered:
+            self.entered, self.settings = entered, self._SETTINGS(entered)
+        return entered
+
+    def __exit__(self, *exc_info):
+        try:
+            return self.entry.__exit__(*exc_info)
+        finally:
+            if any(now is not then
+                   for now, then in zip(self._SETTINGS(self.entered), self.settings)):
+                self.key = None  # the next call makes a new entry
+            self.lock.release()
 
 
 def _op_name_scope(scope):

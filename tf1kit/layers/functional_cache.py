@@ -34,6 +34,7 @@ import tensorflow as tf
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
 from tf1kit.layers import experimental, mixed_precision
+from tf1kit.layers.input_spec import static_dims
 
 # Code objects of custom getters that only rename and return the variable.
 # compat/slim.py registers TF-Slim's `layer_variable_getter` here.
@@ -64,7 +65,7 @@ def construct(layer_class, kwargs: dict, recording: bool = False):
     if cached is not None and cached[1] == context:
         layer = cached[2]
         # The same argument objects as last time (the common case) need no key.
-        same = _same_objects(kwargs, layer._functional_kwargs)
+        same = same_objects = _same_objects(kwargs, layer)
         if not same:
             arguments = _arguments_key(kwargs)
             same = arguments is not None and arguments == cached[0]
@@ -75,7 +76,11 @@ def construct(layer_class, kwargs: dict, recording: bool = False):
                 scopes = tf_variable_scope.get_variable_scope_store()
                 scopes.open_variable_scope(scope_name)
                 scopes.close_variable_subscopes(scope_name)
-            layer._functional_kwargs = kwargs  # for a rebuild (see Layer.__call__)
+            # The call's own arguments, for a rebuild (see Layer.__call__).
+            if same_objects:
+                layer._functional_kwargs = kwargs
+            else:
+                _remember_arguments(layer, kwargs)
             store.used_in_call.extend(v.tf1_name for v in layer._ordered_weights)
             return layer
     if arguments is None:
@@ -83,7 +88,7 @@ def construct(layer_class, kwargs: dict, recording: bool = False):
     layer = layer_class(**kwargs)
     if arguments is not None:
         layer._functional_key = (arguments, context)
-        layer._functional_kwargs = kwargs
+        _remember_arguments(layer, kwargs)
         layer._functional_busy = True  # until its call ends (Layer.__call__)
         cache[site] = (arguments, context, layer)
     return layer
@@ -116,9 +121,12 @@ def input_signature(inputs):
     """What a build depends on: dtype and shape without the batch axis."""
     shape = getattr(inputs, "shape", None)
     dtype = getattr(inputs, "dtype", None)
-    if shape is None or dtype is None or not hasattr(shape, "rank") or shape.rank is None:
+    if shape is None or dtype is None or not hasattr(shape, "rank"):
         return object()  # unknown: equal to nothing, so the layer builds again
-    return dtype, tuple(shape[1:])
+    dims = static_dims(inputs)
+    if dims is None:
+        return object()
+    return dtype, dims[1:]
 
 
 def _cacheable_scope_name(scope):
@@ -137,15 +145,21 @@ def _cacheable_scope_name(scope):
     return scope_name
 
 
-def _same_objects(kwargs, previous) -> bool:
-    if len(kwargs) != len(previous):
+def _same_objects(kwargs, layer) -> bool:
+    """The same argument names, and the same objects for those that count."""
+    if kwargs.keys() != layer._functional_kwargs.keys():
         return False
-    for name, value in kwargs.items():
-        if name == "_scope" or _creation_only(name):
-            continue
-        if name not in previous or previous[name] is not value:
+    for name, value in layer._functional_compared:
+        if kwargs[name] is not value:
             return False
     return True
+
+
+def _remember_arguments(layer, kwargs):
+    layer._functional_kwargs = kwargs
+    layer._functional_compared = tuple(
+        (name, value) for name, value in kwargs.items()
+        if name != "_scope" and not _creation_only(name))
 
 
 def _creation_only(name: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tensorflow as tf
+from tensorflow.python.framework.ops import EagerTensor
 
 
 class InputSpec:
@@ -45,32 +46,45 @@ def check_input(spec: InputSpec | None, inputs, layer_name: str, index: int = 0)
     """Raises TF1's ValueError when `inputs` does not fit `spec`."""
     if spec is None:
         return
-    shape = tf.TensorShape(inputs.shape)
-    prefix = f'Input {index} of layer "{layer_name}" is incompatible with the layer: '
-    received = f"Full shape received: {tuple(shape.as_list()) if shape.rank is not None else None}"
-    rank = shape.rank
-    if rank is None:
+    dims = static_dims(inputs)
+    if dims is None:
         return
+    rank = len(dims)
+
+    def incompatible(found, full_shape=True):
+        received = f" Full shape received: {dims}" if full_shape else ""
+        return ValueError(f'Input {index} of layer "{layer_name}" is incompatible with '
+                          f"the layer: {found}{received}")
+
     if spec.ndim is not None and rank != spec.ndim:
-        raise ValueError(f"{prefix}expected ndim={spec.ndim}, found ndim={rank}. {received}")
+        raise incompatible(f"expected ndim={spec.ndim}, found ndim={rank}.")
     if spec.max_ndim is not None and rank > spec.max_ndim:
-        raise ValueError(
-            f"{prefix}expected max_ndim={spec.max_ndim}, found ndim={rank}")
+        raise incompatible(f"expected max_ndim={spec.max_ndim}, found ndim={rank}", False)
     if spec.min_ndim is not None and rank < spec.min_ndim:
-        raise ValueError(
-            f"{prefix}expected min_ndim={spec.min_ndim}, found ndim={rank}. {received}")
+        raise incompatible(f"expected min_ndim={spec.min_ndim}, found ndim={rank}.")
     if spec.dtype is not None and inputs.dtype.name != spec.dtype:
-        raise ValueError(
-            f"{prefix}expected dtype={spec.dtype}, found dtype={inputs.dtype.name}")
+        raise incompatible(
+            f"expected dtype={spec.dtype}, found dtype={inputs.dtype.name}", False)
     if spec.shape is not None:
-        for expected, actual in zip(spec.shape, shape.as_list()):
+        for expected, actual in zip(spec.shape, dims):
             if expected is not None and actual is not None and expected != actual:
-                raise ValueError(
-                    f"{prefix}expected shape={spec.shape}, found "
-                    f"shape={tuple(shape.as_list())}")
+                raise incompatible(f"expected shape={spec.shape}, found shape={dims}", False)
     for axis, size in spec.axes.items():
-        actual = shape[axis]
+        actual = dims[axis]
         if size is not None and actual is not None and actual != size:
-            raise ValueError(
-                f"{prefix}expected axis {axis} of input shape to have value {size}, "
-                f"but received input with shape {tuple(shape.as_list())}")
+            raise incompatible(
+                f"expected axis {axis} of input shape to have value {size}, "
+                f"but received input with shape {dims}", False)
+
+
+def static_dims(inputs) -> tuple | None:
+    """The static shape as a tuple (None for unknown sizes), or None for an
+    unknown rank. Eager tensors answer from C without building a TensorShape."""
+    shape_tuple = getattr(inputs, "_shape_tuple", None)
+    if shape_tuple is not None and isinstance(inputs, _EAGER_TENSOR):
+        return shape_tuple()
+    shape = tf.TensorShape(inputs.shape)
+    return tuple(shape.as_list()) if shape.rank is not None else None
+
+
+_EAGER_TENSOR = EagerTensor

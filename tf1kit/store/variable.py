@@ -23,10 +23,14 @@ import tensorflow as tf
 import keras
 from keras.src.backend.common import global_state
 from keras.src.backend.common.stateless_scope import in_stateless_scope
+from tensorflow.python.eager import context
+from tensorflow.python.ops import resource_variable_ops
 from tensorflow.python.training.saving import saveable_object_util
 from tensorflow.python.util import object_identity
 
 
+_RESOURCE_VARIABLE = resource_variable_ops.ResourceVariable  # not distributed variables
+_executing_eagerly = context.executing_eagerly
 # Keras keeps its scopes (stateless, autocast) as attributes of this thread-local.
 _KERAS_STATE = global_state.GLOBAL_STATE_TRACKER
 
@@ -143,6 +147,13 @@ class TF1Variable(keras.Variable):
         backing = self._plain_backing()
         if backing is None:
             return super().__tf_tensor__(dtype=dtype, name=name)
+        if ((dtype is None or dtype == backing._dtype) and isinstance(backing, _RESOURCE_VARIABLE)
+                and backing._cached_value is None and backing._caching_device is None
+                and _executing_eagerly()):
+            # What `_dense_var_to_tensor` -> `value()` reach eagerly, without
+            # their dtype check and no-op colocation scope: one op input per
+            # read, so this runs for every variable of every layer call.
+            return backing._read_variable_op()
         return backing._dense_var_to_tensor(dtype=dtype, name=name)
 
     # -- equality and hashing, as tf.Variable -------------------------------
