@@ -736,3 +736,30 @@ def test_eager_tensors_answer_their_shape_as_a_tuple():
     tensor = tf.zeros([2, 3, 1])
     assert isinstance(tensor, EagerTensor)
     assert tensor._shape_tuple() == (2, 3, 1)
+
+
+def test_function_call_options_are_per_thread_and_hold_grapplers_config():
+    # tf1kit.verify.as_written: verify's tf.functions run without the
+    # arithmetic optimizer through the calling thread's function options.
+    import copy
+
+    from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
+
+    eager = context.context()
+    saved = eager.function_call_options
+    config = config_pb2.ConfigProto.FromString(saved.config_proto_serialized)
+    config.graph_options.rewrite_options.arithmetic_optimization = (
+        rewriter_config_pb2.RewriterConfig.OFF)
+    changed = copy.copy(saved)
+    changed.config_proto_serialized = config
+    seen = []
+    eager.function_call_options = changed
+    try:
+        worker = threading.Thread(
+            target=lambda: seen.append(context.context().function_call_options is changed))
+        worker.start()
+        worker.join()
+        assert eager.function_call_options is changed and seen == [False]
+        assert "config_proto" in changed.as_attrs()
+    finally:
+        eager.function_call_options = saved

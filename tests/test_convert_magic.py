@@ -55,3 +55,26 @@ def test_needs_a_layer_and_inputs(shell):
         shell.run_line_magic("tf1convert", "cell_net")
     with pytest.raises(UsageError, match="evaluating 'no_such_layer' failed: NameError"):
         shell.run_line_magic("tf1convert", "no_such_layer tf.ones([2, 5])")
+
+
+UNSUPPORTED_CELL = '''class RandomGlue(keras.layers.Layer):
+    @tf1kit.track_tf1_style_variables
+    def call(self, x):
+        h = tf.compat.v1.layers.dense(x, 3)
+        return h + tf.random.normal(tf.shape(h))
+'''
+
+
+def test_unsupported_code_is_named_by_its_cell_and_line(shell):
+    # ipykernel compiles cells under temporary file names; the report names
+    # the cell as IPython's tracebacks do.
+    number = shell.execution_count
+    assert shell.run_cell(UNSUPPORTED_CELL, store_history=True).success
+    assert shell.run_cell("glue = RandomGlue()\nglue(tf.ones([2, 4]))\n"
+                          "glue_result = tf1kit.to_keras(glue, tf.ones([2, 4]))").success
+    [item] = shell.user_ns["glue_result"].unsupported
+    assert item.location == f"Cell In[{number}], line 5", item
+    # Outside a shell's cells, a file keeps its path and line.
+    from tf1kit.convert.recording import user_location
+
+    assert user_location([(__file__, 7)]) == f"{__file__}:7"

@@ -128,3 +128,68 @@ def test_tf1_world_runs_tensorflows_own_rnn_cells():
     assert {module for eager, module in seen if not eager} == {
         "tf_keras.src.layers.rnn.legacy_cells"}
     assert {module for eager, module in seen if eager} == {"tf1kit.rnn.lstm"}
+
+
+# Four branches read one tensor, as in an inception block. Their gradients
+# reach it shallowest branch first (0, 3, 1, 2); Grappler's arithmetic
+# optimizer sorts them by name (0, 1, 2, 3). They cancel, so in float32 the
+# sum is 0 in the first order and 1 in the second.
+BRANCH_WEIGHTS = (1e8, 1.0, -1e8, 1.0)
+BRANCH_DEPTHS = (0, 2, 2, 1)
+
+
+def _four_branches(y):
+    outputs = []
+    for index, (weight, depth) in enumerate(zip(BRANCH_WEIGHTS, BRANCH_DEPTHS)):
+        with tf.name_scope(f"Branch_{index}"):
+            h = y
+            for _ in range(depth):
+                h = tf.nn.relu(h)
+            outputs.append(h * weight)
+    return tf.concat(outputs, 0)
+
+
+class FourBranches(keras.layers.Layer):
+    @tf1kit.track_tf1_style_variables
+    def call(self, t, training=False):
+        scale = v1.get_variable("scale", [1], initializer=v1.ones_initializer())
+        return _four_branches(scale * t)
+
+
+def _gradients_without_verify():
+    """The gradient eagerly, in a plain TF1 Session and in a plain tf.function."""
+    def taped(scale):
+        with tf.GradientTape() as tape:
+            total = tf.reduce_sum(_four_branches(scale))
+        return tape.gradient(total, scale)
+
+    scale = tf.Variable(np.ones([1], np.float32))
+    eager, function = taped(scale), tf.function(taped)(scale)
+    graph = tf.Graph()
+    with graph.as_default():
+        graph_scale = v1.get_variable("scale", initializer=np.ones([1], np.float32))
+        [gradient] = tf.gradients(tf.reduce_sum(_four_branches(graph_scale)), [graph_scale])
+        with v1.Session() as session:
+            session.run(v1.global_variables_initializer())
+            session_value = session.run(gradient)
+    return float(eager[0]), float(session_value[0]), float(function[0])
+
+
+def test_graph_worlds_sum_gradients_in_the_order_the_code_builds_them():
+    first, second, third, fourth = (np.float32(w) for w in BRANCH_WEIGHTS)
+    as_written = ((first + fourth) + second) + third
+    sorted_by_name = ((first + second) + third) + fourth
+    assert (as_written, sorted_by_name) == (0, 1)
+    # Eager code sums as written; Grappler, in a Session as in a tf.function, sorts.
+    assert _gradients_without_verify() == (as_written, sorted_by_name, sorted_by_name)
+    # verify's graph worlds (its TF1 Session, the shim's tf.function) run
+    # without that optimizer, so all four worlds agree to the last bit.
+    report = tf1kit.verify(FourBranches(), np.ones([1], np.float32), steps=1,
+                           loss=tf.reduce_sum)
+    assert report.ok, str(report)
+    gradients = [row for row in report.rows if row["stage"] == stages.GRADIENTS]
+    assert {row["world"] for row in gradients} == {"shim_eager", "shim_function"}
+    assert all(row["max_abs_diff"] == 0 for row in gradients)
+    assert report.settings["graph_rewrites"].startswith("arithmetic optimizer off")
+    # Only verify's own functions: the thread's function options come back.
+    assert _gradients_without_verify()[2] == sorted_by_name

@@ -44,6 +44,8 @@ def test_json_content_and_shape(failing_report):
                               "step_1", "step_2"]
     assert data["settings"] == {
         "atol": 1e-05, "layer": "TF1Net", "loss": "mean of squares of the outputs",
+        "graph_rewrites": "arithmetic optimizer off in graph worlds (sums in the order the "
+                          "code builds them)",
         "native": "NativeNet", "optimizer": "sgd (learning_rate=0.01)",
         "reference": "tf1_graph", "rtol": 1e-05, "steps": 2}
     for row in data["rows"]:

@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import inspect
 import os
+import sys
 import traceback
 
 import keras
@@ -460,11 +461,32 @@ def user_location(stack) -> str:
         filename = frame.filename if hasattr(frame, "filename") else frame[0]
         lineno = frame.lineno if hasattr(frame, "lineno") else frame[1]
         if not is_library_file(filename):
-            return f"{filename}:{lineno}"
+            return _located(filename, lineno)
     if frames:
         last = frames[-1]
-        return f"{getattr(last, 'filename', last[0])}:{getattr(last, 'lineno', last[1])}"
+        return _located(getattr(last, "filename", last[0]), getattr(last, "lineno", last[1]))
     return "<unknown>"
+
+
+def _located(filename: str, lineno: int) -> str:
+    """`file:line`, or `Cell In[12], line 3` as IPython's tracebacks name a cell.
+
+    ipykernel compiles cells under temporary file names (/tmp/ipykernel_<pid>/
+    <hash>.py) that tell the reader nothing; the shell running them maps those
+    names back to cells. IPython is only asked when the user already runs it.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    format_code_name = getattr(getattr(shell, "compile", None), "format_code_name", None)
+    label = None
+    if format_code_name is not None:
+        try:
+            label = format_code_name(filename)
+        except Exception:  # noqa: BLE001 - a location is a courtesy, never a failure
+            label = None
+    if label:
+        return f"{label[0]} {label[1]}, line {lineno}"
+    return f"{filename}:{lineno}"
 
 
 def op_location(op) -> str:

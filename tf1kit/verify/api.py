@@ -7,7 +7,7 @@ import contextlib
 import tensorflow as tf
 from tensorflow.python.eager import context
 
-from tf1kit.verify import names, optimizers, stages, world as worlds
+from tf1kit.verify import as_written, names, optimizers, stages, world as worlds
 from tf1kit.verify.eager_world import run_eager_world
 from tf1kit.verify.inputs import as_arrays, default_loss
 from tf1kit.verify.instances import Source
@@ -47,6 +47,9 @@ def verify(layer, inputs, native=None, name_map=None, steps=3, loss=None, optimi
         optimizer: "sgd", "adam" or a (TF1 optimizer factory, Keras 3 optimizer
             factory) pair; see `tf1kit.verify.optimizers`.
         rtol, atol: a value passes when |value - tf1| <= atol + rtol * |tf1|.
+            The graph worlds run without Grappler's arithmetic optimizer, so
+            every world adds floating-point terms in the order the code writes
+            them (see `tf1kit.verify.as_written`).
 
     Returns:
         A `VerifyReport` (`ok`, `failures`, `rows`, `not_compared`, `to_json()`).
@@ -185,6 +188,7 @@ def _assemble(reference, runs, matching, layer_source, native_source, pair, loss
         "loss": "mean of squares of the outputs" if loss is None else getattr(
             loss, "__qualname__", type(loss).__name__),
         "reference": reference.name,
+        "graph_rewrites": as_written.SETTING,
     }
     world_data = {run.name: {
         "description": worlds.DESCRIPTIONS[run.name], "ran": run.ran, "error": run.error,

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf1kit.testing import DeterministicRandomTestTool
-from tf1kit.verify import instances, stages
+from tf1kit.verify import as_written, instances, stages
 from tf1kit.verify.dropout import dropout_disabled
 from tf1kit.verify.inputs import flatten_outputs, output_names, positional_inputs, takes_training
 from tf1kit.verify.optimizers import keras_settings
@@ -36,6 +36,8 @@ def run_eager_world(run, source, arrays, *, loss_fn, make_optimizer, steps, star
         scopes.enter_context(DeterministicRandomTestTool(mode="num_random_ops").scope())
         if in_function:
             scopes.enter_context(_no_retracing_warnings())
+        # Functions (verify's, or the code's own) sum as the code writes, like the TF1 world.
+        scopes.enter_context(as_written.functions_as_written())
         saved = None
         if fresh:
             instance = source.fresh()

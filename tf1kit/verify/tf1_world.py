@@ -4,7 +4,9 @@ This is the ground truth. The undecorated forward pass builds two graphs
 from placeholders, as TF1 programs did: one with training=False, one with
 training=True plus the regularization losses, the loss, `tf.gradients` and
 a TF1 optimizer's `apply_gradients` (run with the graph's `UPDATE_OPS`, the
-TF1 idiom for batch-norm statistics). Variables come from TensorFlow's own
+TF1 idiom for batch-norm statistics). The sessions run without Grappler's
+arithmetic optimizer, which reorders floating-point sums (`as_written.py`).
+Variables come from TensorFlow's own
 graph variable store, not tf1kit's, and `tf.compat.v1.layers` / TF-Slim use
 TensorFlow's own TF1 layers where tf-keras provides them (`tf1_layers.py`).
 
@@ -27,7 +29,7 @@ from tensorflow.python.util import deprecation
 
 from tf1kit.decorator.track import GRAPH_LAYERS_COLLECTION
 from tf1kit.testing import DeterministicRandomTestTool
-from tf1kit.verify import instances, stages, tf1_layers
+from tf1kit.verify import as_written, instances, stages, tf1_layers
 from tf1kit.verify.dropout import dropout_disabled
 from tf1kit.verify.inputs import (
     flatten_outputs, output_names, placeholders_for, positional_inputs, takes_training)
@@ -52,7 +54,7 @@ def run_tf1_world(run, source, arrays, *, loss_fn, make_optimizer, steps):
         trainable = variables.trainable
         run.variables = {name: {"shape": v.shape.as_list(), "trainable": name in trainable}
                          for name, v in variables.items()}
-        with v1.Session(graph=graph) as session:
+        with v1.Session(graph=graph, config=as_written.session_config()) as session:
             session.run(initializer)
             initial = _read(session, variables)
             run.drew_initial_values = True
@@ -242,7 +244,7 @@ def _train(run, source, arrays, starting, loss_fn, make_optimizer, steps, rates)
         initializer = v1.global_variables_initializer()
     graph.finalize()
     feed = built.feed(arrays)
-    with v1.Session(graph=graph) as session:
+    with v1.Session(graph=graph, config=as_written.session_config()) as session:
         session.run(initializer)
         load(session, starting)
         outputs, _ = session.run([built.outputs, updates], feed)
