@@ -805,3 +805,18 @@ def test_slim_pooling_reuses_its_layer_and_a_changed_size_takes_effect():
     size["k"] = 4
     out, _ = layer(images)
     np.testing.assert_array_equal(out.numpy(), max_pool(images.numpy(), 4))
+
+
+def test_a_layer_outside_decorated_calls_keeps_its_own_store():
+    # Only there does a call enter the layer's own store: a get_variable in
+    # `call` finds the variable of its first call, as inside an owner.
+    class Counter(v1.layers.Layer):
+        def call(self, x):
+            return x * v1.get_variable("scale", [3], initializer=v1.ones_initializer())
+
+    layer = Counter(name="counter")
+    layer(X), layer(X)
+    (scale,) = layer._own_store._vars.values()
+    scale.assign([2.0, 3.0, 4.0])
+    np.testing.assert_allclose(layer(X).numpy(), X.numpy() * [2.0, 3.0, 4.0])
+    assert len(layer._own_store._vars) == 1
