@@ -763,3 +763,17 @@ def test_function_call_options_are_per_thread_and_hold_grapplers_config():
         assert "config_proto" in changed.as_attrs()
     finally:
         eager.function_call_options = saved
+
+
+def test_keras_traceback_filter_reads_its_excluded_paths_at_filter_time():
+    """decorator/traceback_filter.py adds tf1kit's folder to these paths."""
+    from keras.src.utils import traceback_utils
+
+    assert isinstance(traceback_utils._EXCLUDED_PATHS, tuple)
+    saved = traceback_utils._EXCLUDED_PATHS
+    try:
+        traceback_utils._EXCLUDED_PATHS = (*saved, "/some/where/")
+        assert not traceback_utils.include_frame("/some/where/x.py")
+        assert traceback_utils.include_frame("/some/else/x.py")
+    finally:
+        traceback_utils._EXCLUDED_PATHS = saved

@@ -291,3 +291,36 @@ def test_a_tf1_graph_built_inside_a_decorated_call_keeps_its_own_variables():
     layer(tf.ones([1]))
     assert layer.graph_variables == ["in_graph"]
     assert [v.name for v in layer.weights] == ["w:0"]
+
+
+def test_keras_traceback_filter_leaves_out_tf1kits_frames_in_scripts():
+    # Keras cuts its own and TensorFlow's frames; tf1kit's decorator and
+    # layers are cut the same way, so the user's line follows their call.
+    import traceback
+
+    import keras
+
+    from tf1kit.decorator.traceback_filter import PACKAGE_DIR
+
+    tf1kit.install()  # tf.compat.v1.layers are tf1kit's
+
+    class Mismatched(keras.layers.Layer):
+        @tf1kit.track_tf1_style_variables
+        def call(self, x):
+            w = tf.compat.v1.get_variable("w", [3, 4])
+            return tf.compat.v1.layers.dense(x, 2, name="d") + tf.matmul(x, w)
+
+    def frames(exc):
+        return [frame.filename for frame in traceback.extract_tb(exc.__traceback__)]
+
+    with pytest.raises(tf.errors.InvalidArgumentError) as filtered:
+        Mismatched()(tf.ones([2, 5]))
+    assert not [name for name in frames(filtered.value) if name.startswith(PACKAGE_DIR)]
+    assert frames(filtered.value)[-1] == __file__
+    keras.config.disable_traceback_filtering()
+    try:
+        with pytest.raises(tf.errors.InvalidArgumentError) as unfiltered:
+            Mismatched()(tf.ones([2, 5]))
+    finally:
+        keras.config.enable_traceback_filtering()
+    assert any(name.endswith("tf1kit/decorator/track.py") for name in frames(unfiltered.value))

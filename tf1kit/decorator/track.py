@@ -28,7 +28,7 @@ from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
-from tf1kit.decorator import deprecation_checks, eager_collections
+from tf1kit.decorator import deprecation_checks, eager_collections, traceback_filter  # noqa: F401
 from tf1kit.store import VariableStore, reuse_fast_path
 from tf1kit.store.scope_hooks import active
 from tf1kit.store.variable import outside_keras_call
