@@ -110,3 +110,25 @@ def test_a_non_keras_regularizer_made_in_the_trace_still_names_the_variable():
     tf.function(layer)(tf.constant(X))
     with pytest.raises(Exception, match="out of scope|different graph|FuncGraph"):
         layer.losses
+
+
+def test_a_layer_object_made_in_a_trace_keeps_its_regularizers_usable():
+    """A `tf.compat.v1.layers` object made lazily in a traced first call (no
+    decorated owner): its own `losses` read later, eagerly and traced."""
+    tf1kit.install()
+    made = {}
+
+    @tf.function
+    def forward(x):
+        if "dense" not in made:
+            made["dense"] = v1.layers.Dense(4, kernel_regularizer=keras.regularizers.l1(0.1),
+                                            bias_regularizer="l1")
+        return made["dense"](x)
+
+    forward(tf.constant(X))
+    dense = made["dense"]
+    expected = sorted([0.1 * np.abs(dense.kernel.numpy()).sum(),
+                       0.01 * np.abs(dense.bias.numpy()).sum()])
+    np.testing.assert_allclose(as_sorted(dense.losses), expected, rtol=1e-6)
+    np.testing.assert_allclose(float(tf.function(lambda: tf.add_n(dense.losses))()),
+                               sum(expected), rtol=1e-6)
