@@ -109,9 +109,10 @@ def test_eagerly_and_in_tf_function_tf1kit_decays_as_the_tf1_graph():
 def test_official_shim_eagerly_rounds_the_fused_decay_like_the_plain_one():
     """README differences table: eagerly the official shim hands the fused
     kernel `1.0 - momentum` taken in Python, float32(3.0e-4); TF 1.x's graph
-    (and tf1kit) use 1 - float32(momentum)."""
+    (and tf1kit, above) use 1 - float32(momentum). Described, not pinned: a
+    fixed tf_keras matches the graph and passes too."""
     shim, graph = official(EAGER), tf1_graph(GRAPH)
-    assert_statistics(shim["fused_eager"], expected_statistics(shim["x"], PLAIN_DECAY, True))
-    assert not np.allclose(shim["fused_eager"][-1][1], graph["fused_constant"][-1][1],
-                           rtol=1e-5, atol=0)
     assert_statistics(shim["plain_eager"], graph["plain_constant"])
+    if not np.allclose(shim["fused_eager"][-1][1], graph["fused_constant"][-1][1],
+                       rtol=1e-6, atol=0):
+        assert_statistics(shim["fused_eager"], expected_statistics(shim["x"], PLAIN_DECAY, True))
