@@ -596,9 +596,8 @@ def test_eager_template_caches_its_variable_scope_context_manager():
 
 
 def test_fused_batch_norm_kernel_averages_with_exponential_avg_factor():
-    # tf1kit's fused batch norm averages with it eagerly and in tf.function
-    # (through tf.compat.v1.nn.fused_batch_norm); the generated
-    # FusedBatchNormalization calls this raw op.
+    # The generated FusedBatchNormalization calls this raw op; tf1kit's fused
+    # batch norm averages with it too (tf.compat.v1.nn.fused_batch_norm).
     x = tf.reshape(tf.range(8, dtype=tf.float32), [2, 2, 2, 1])
     _, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
         x=x, scale=tf.ones([1]), offset=tf.zeros([1]), mean=tf.zeros([1]),

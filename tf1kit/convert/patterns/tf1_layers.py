@@ -181,14 +181,19 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
         outputs, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
             x=inputs, scale=scale, offset=offset, mean=self.moving_mean,
             variance=self.moving_variance, epsilon=self.epsilon,
+            exponential_avg_factor=self.decay if training else 1.0,
             data_format=data_format, is_training=training)
         if training:
-            # TF1 averaged the batch statistics in after the kernel, taking
-            # 1 - momentum in float32 (1 - 0.9997 is 2.9999018e-4, not 3e-4).
-            decay = 1.0 - tf.constant(self.momentum, tf.float32)
-            self.moving_mean.assign_sub((self.moving_mean - mean) * decay)
-            self.moving_variance.assign_sub((self.moving_variance - variance) * decay)
+            # The kernel returns the moving statistics, already averaged.
+            self.moving_mean.assign(mean)
+            self.moving_variance.assign(variance)
         return outputs
+
+    @property
+    def decay(self):
+        """1 - momentum as TF1 took it, in float32: 1 - 0.9997 is 2.9999018e-4."""
+        with tf.init_scope():  # a Python float, also while tracing
+            return float(1.0 - tf.constant(self.momentum, tf.float32))
 '''
 
 
