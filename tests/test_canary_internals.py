@@ -596,7 +596,8 @@ def test_eager_template_caches_its_variable_scope_context_manager():
 
 
 def test_fused_batch_norm_kernel_averages_with_exponential_avg_factor():
-    # The generated FusedBatchNormalization calls this raw op.
+    # The generated FusedBatchNormalization calls this raw op; tf1kit's fused
+    # batch norm averages with it too (tf.compat.v1.nn.fused_batch_norm).
     x = tf.reshape(tf.range(8, dtype=tf.float32), [2, 2, 2, 1])
     _, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
         x=x, scale=tf.ones([1]), offset=tf.zeros([1]), mean=tf.zeros([1]),
@@ -606,6 +607,28 @@ def test_fused_batch_norm_kernel_averages_with_exponential_avg_factor():
     assert abs(float(mean[0]) - 0.5 * values.mean()) < 1e-6
     unbiased = values.var() * 8 / 7
     assert abs(float(variance[0]) - (0.5 + 0.5 * unbiased)) < 1e-5
+
+
+def test_traced_tensors_know_their_function_graph_and_keras_l1_holds_one():
+    # tf1kit/store/regularizers.py: a Keras regularizer made in a trace holds
+    # a constant of the FuncGraph (`graph.building_function`), in its __dict__.
+    import keras
+
+    seen = {}
+
+    @tf.function
+    def trace():
+        seen["l1"] = keras.regularizers.L1(0.25)
+        seen["graph"] = tf.constant(1.0).graph
+        return tf.constant(0.0)
+
+    trace()
+    factor = vars(seen["l1"])["l1"]
+    assert tf.is_symbolic_tensor(factor) and factor.graph.building_function
+    assert seen["graph"].building_function is True
+    assert tf.get_static_value(factor) == 0.25
+    with tf.Graph().as_default() as graph:
+        assert not getattr(graph, "building_function", False)
 
 
 def test_rnn_functions_are_module_attributes_that_can_be_replaced():

@@ -237,3 +237,48 @@ def test_a_name_is_not_reassigned_while_an_inlined_expression_still_reads_it():
     result = tf1kit.to_keras(layer, x)
     assert "return tf.concat([tf.sin(x), dense], axis=-1)" in result.source
     np.testing.assert_allclose(result.model(x), layer(x), atol=1e-6)
+
+
+class SlowBatchNorms(keras.layers.Layer):
+    """inception_v2's decay (0.9997) on large values: TF1's fused path (4-D)
+    and its plain one (2-D)."""
+
+    @v1.keras.utils.track_tf1_style_variables
+    def call(self, x, training=None):
+        fused = v1.layers.batch_normalization(x, momentum=0.9997, training=training,
+                                              name="fused")
+        plain = v1.layers.batch_normalization(tf.reshape(x, [-1, 3]), momentum=0.9997,
+                                              training=training, name="plain")
+        return fused + tf.reshape(plain, tf.shape(x))
+
+
+def test_converted_batch_norms_decay_their_statistics_as_tf1():
+    # TF1: fused 1 - float32(0.9997) (float32 arithmetic), plain float32(1 - 0.9997).
+    fused_decay = float(np.float32(1.0) - np.float32(0.9997))
+    plain_decay = float(np.float32(1.0 - 0.9997))
+    values = np.random.RandomState(0).normal(5e3, 180.0, (8, 2, 2, 3)).astype("float32")
+    layer, x = SlowBatchNorms(), tf.constant(values)
+    layer(x, training=True)
+    result = tf1kit.to_keras(layer, x)
+    assert "FusedBatchNormalization(" in result.source
+    assert "keras.layers.BatchNormalization(" in result.source
+    statistics = ["fused/moving_mean", "fused/moving_variance",
+                  "plain/moving_mean", "plain/moving_variance"]
+    native = {v.path: v for v in result.model.weights}
+    before = {name: native[result.weight_map[name]].numpy().astype(np.float64)
+              for name in statistics}
+    for _ in range(3):
+        result.model(x, training=True)
+    flat = values.reshape(-1, 3).astype(np.float64)
+    batch = {"moving_mean": flat.mean(axis=0), "moving_variance": flat.var(axis=0)}
+    for name in statistics:
+        kind = name.split("/")[1]
+        target = batch[kind] * (32 / 31 if name.startswith("fused") and "variance" in kind else 1)
+        decay = fused_decay if name.startswith("fused") else plain_decay
+        expected = before[name]
+        for _ in range(3):
+            expected = expected - (expected - target) * decay
+        np.testing.assert_allclose(native[result.weight_map[name]].numpy(), expected,
+                                   rtol=1e-6, atol=0, err_msg=name)
+    # verify: the TF1 graph, the shim and the native model, three training steps.
+    assert result.report.ok, result.report

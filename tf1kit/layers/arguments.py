@@ -12,6 +12,8 @@ import re
 import keras
 import tensorflow as tf
 
+from tf1kit.store.regularizers import outliving_traces
+
 PADDINGS = ("valid", "same")
 DATA_FORMATS = ("channels_first", "channels_last")
 
@@ -88,10 +90,13 @@ def get_initializer(value):
 
 
 def get_regularizer(value):
-    """"l2" -> L2(0.01), as TF1's keras regularizers.get did."""
-    if value is None or callable(value):
+    """"l2" -> L2(0.01), as TF1's keras regularizers.get did; a Keras
+    regularizer made in a traced call keeps its factors outside the trace."""
+    if value is None:
         return value
-    return keras.regularizers.get(value)
+    if not callable(value):
+        value = keras.regularizers.get(value)
+    return outliving_traces(value)
 
 
 def get_constraint(value):

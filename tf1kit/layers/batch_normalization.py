@@ -29,7 +29,7 @@ from tf1kit.layers.base import Layer, construct_functional, op_input
 from tf1kit.layers.batch_renorm import BatchRenorm
 from tf1kit.layers.branching import constant_value, resolve_training, smart_cond
 from tf1kit.layers.input_spec import InputSpec
-from tf1kit.layers.moving_average import assign_moving_average, assign_value
+from tf1kit.layers.moving_average import assign_moving_average, assign_value, fused_decay
 
 ZEROS = tf.compat.v1.zeros_initializer()
 ONES = tf.compat.v1.ones_initializer()
@@ -243,9 +243,12 @@ class BatchNormalization(Layer):
         moving_mean, moving_variance = op_input(self.moving_mean), op_input(self.moving_variance)
         gamma = op_input(self.gamma) if self.scale else tf.ones_like(moving_mean)
         beta = op_input(self.beta) if self.center else tf.zeros_like(moving_mean)
-        # TF2 (eager and tf.function) lets the kernel average in place.
-        in_kernel_average = tf.compat.v1.executing_eagerly_outside_functions()
-        factor = 1.0 - self.momentum if in_kernel_average else 1.0
+        # TF2 (eager and tf.function) lets the kernel average in place, with
+        # the decay rounded as TF1's graph rounded it (a number momentum only).
+        decay = fused_decay(self.momentum)
+        in_kernel_average = (decay is not None
+                             and tf.compat.v1.executing_eagerly_outside_functions())
+        factor = decay if in_kernel_average else 1.0
 
         def train():
             return tf.compat.v1.nn.fused_batch_norm(
@@ -266,8 +269,9 @@ class BatchNormalization(Layer):
             self.add_update(lambda: assign_value(self.moving_mean, mean))
             self.add_update(lambda: assign_value(self.moving_variance, variance))
         else:
-            # A TF1 graph averages outside the kernel; momentum 1 keeps the old value.
-            momentum = smart_cond(training, lambda: tf.constant(self.momentum),
+            # A TF1 graph (or a tensor momentum) averages outside the kernel, with
+            # 1 - momentum taken in float32 as TF1 did; momentum 1 keeps the old value.
+            momentum = smart_cond(training, lambda: tf.convert_to_tensor(self.momentum),
                                   lambda: tf.constant(1.0))
             self.add_update(lambda: assign_moving_average(self.moving_mean, mean, momentum))
             self.add_update(

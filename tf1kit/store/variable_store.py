@@ -21,6 +21,7 @@ import threading
 import tensorflow as tf
 from tensorflow.python.ops import variable_scope as tf_variable_scope
 
+from tf1kit.store.regularizers import outliving_traces
 from tf1kit.store.scope_hooks import requested_reuse
 from tf1kit.store.variable import TF1Variable, outside_keras_call
 
@@ -102,7 +103,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
 
     def add_regularizer(self, variable, regularizer):
         """Regularizes a stored variable (TF's legacy layers call this)."""
-        variable.regularizer = regularizer
+        variable.regularizer = outliving_traces(regularizer)
 
     def drop(self, name: str):
         """Forgets a variable (used when a redefined cell no longer needs it)."""
@@ -210,7 +211,7 @@ class VariableStore(tf.Module, tf_variable_scope._VariableStore):
             _file_in_collections(variable, collections)
         # TF1 kept only regularizers that produce a loss.
         if regularizer is not None and _regularization_loss(name, regularizer, variable) is not None:
-            variable.regularizer = regularizer
+            variable.regularizer = outliving_traces(regularizer)
         self._adopt(variable)
         self.created_in_call.append(name)
         self.used_in_call.append(name)

@@ -166,7 +166,8 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 
     TF1's batch normalization layers used this kernel for 4-D and 5-D inputs.
     Like Keras' BatchNormalization it trains with the batch statistics, but it
-    averages the unbiased batch variance into moving_variance.
+    averages the unbiased batch variance into moving_variance, with TF1's
+    float32 decay.
     """
 
     def call(self, inputs, training=None):
@@ -180,13 +181,19 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
         outputs, mean, variance, _, _, _ = tf.raw_ops.FusedBatchNormV3(
             x=inputs, scale=scale, offset=offset, mean=self.moving_mean,
             variance=self.moving_variance, epsilon=self.epsilon,
-            exponential_avg_factor=1.0 - self.momentum if training else 1.0,
+            exponential_avg_factor=self.decay if training else 1.0,
             data_format=data_format, is_training=training)
         if training:
             # The kernel returns the moving statistics, already averaged.
             self.moving_mean.assign(mean)
             self.moving_variance.assign(variance)
         return outputs
+
+    @property
+    def decay(self):
+        """1 - momentum as TF1 took it, in float32: 1 - 0.9997 is 2.9999018e-4."""
+        with tf.init_scope():  # a Python float, also while tracing
+            return float(1.0 - tf.constant(self.momentum, tf.float32))
 '''
 
 
