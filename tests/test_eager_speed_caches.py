@@ -221,6 +221,19 @@ def test_inside_an_autocast_scope_reads_are_cast_as_keras_casts_them():
     assert tf.convert_to_tensor(v).dtype == tf.float32
 
 
+def test_scopes_are_still_seen_after_keras_clear_session():
+    # clear_session() gives Keras a new thread-local for its scopes; the
+    # direct reads must look there, not at the one of import time.
+    v = _variable([1.0, 2.0, 3.0])
+    keras.backend.clear_session()
+    with keras.src.backend.AutocastScope("float16"):
+        assert (v * 2.0).dtype == tf.float16
+        assert tf.convert_to_tensor(v).dtype == tf.float16
+    with keras.src.backend.StatelessScope(state_mapping=[(v, tf.constant([7.0, 8.0, 9.0]))]):
+        np.testing.assert_allclose((v + 0.0).numpy(), [7.0, 8.0, 9.0])
+    np.testing.assert_allclose((v + 0.0).numpy(), [1.0, 2.0, 3.0])
+
+
 def test_inside_a_stateless_scope_reads_see_the_scopes_value():
     v = _variable([1.0, 2.0, 3.0])
     with keras.StatelessScope(state_mapping=[(v, tf.constant([7.0, 8.0, 9.0]))]):

@@ -31,8 +31,6 @@ from tensorflow.python.util import object_identity
 
 _RESOURCE_VARIABLE = resource_variable_ops.ResourceVariable  # not distributed variables
 _executing_eagerly = context.executing_eagerly
-# Keras keeps its scopes (stateless, autocast) as attributes of this thread-local.
-_KERAS_STATE = global_state.GLOBAL_STATE_TRACKER
 
 
 class TF1Variable(keras.Variable):
@@ -133,7 +131,9 @@ class TF1Variable(keras.Variable):
         """The backing tf.Variable when a read needs nothing of Keras: outside a
         stateless scope (where Keras substitutes a value) and an autocast scope
         (where it casts). Else None, and the Keras path answers."""
-        state = _KERAS_STATE
+        # Keras keeps its scopes (stateless, autocast) on this thread-local,
+        # which `keras.backend.clear_session()` replaces: read it each time.
+        state = global_state.GLOBAL_STATE_TRACKER
         if getattr(state, "stateless_scope", None) is not None:
             return None
         if self._autocast and getattr(state, "autocast_scope", None) is not None:
